@@ -1,0 +1,45 @@
+# The two set-up commands: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+
+.PHONY: run test test-sqlite test-postgresql bench system-deps clean
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+## Serve the exchange on 127.0.0.1:$(PORT) with an embedded SQLite database and demo data.
+run: $(VENV)/.runtime
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi exchange demo --if-empty --keys-file instance/demo-keys.env
+	PORT=$(PORT) $(BIN)/gunicorn wsgi:app
+
+## The whole suite on SQLite, and on PostgreSQL too when EXCHANGE_TEST_DATABASE_URL is set.
+test: $(VENV)/.dev system-deps
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$$EXCHANGE_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgresql; \
+	 else echo "EXCHANGE_TEST_DATABASE_URL is not set: PostgreSQL run not requested"; fi
+
+test-sqlite: $(VENV)/.dev
+	$(BIN)/pytest
+
+test-postgresql: $(VENV)/.dev
+	@test -n "$$EXCHANGE_TEST_DATABASE_URL" || { echo "set EXCHANGE_TEST_DATABASE_URL"; exit 2; }
+	$(BIN)/pytest --db-url "$$EXCHANGE_TEST_DATABASE_URL"
+
+## Debian packages the tests use (a browser, a QR decoder, CJK fonts); installed only if missing.
+system-deps:
+	@scripts/system-deps.sh
+
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -1,0 +1,86 @@
+"""Settings read from the environment (SPEC §6).
+
+`load_config()` returns a plain dict for `app.config`. Production refuses to start without its
+secrets; nothing secret has a default there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+ENVIRONMENTS = ("development", "testing", "production")
+
+
+class ConfigError(RuntimeError):
+    """The environment cannot produce a runnable configuration."""
+
+
+def _base(env: Mapping[str, str]) -> dict:
+    return {
+        "EXCHANGE_ENV": env.get("EXCHANGE_ENV", "development"),
+        "DATABASE_URL": env.get("EXCHANGE_DATABASE_URL")
+        or f"sqlite:///{INSTANCE_DIR / 'exchange.sqlite3'}",
+        "OPERATOR_KEY": env.get("EXCHANGE_OPERATOR_KEY"),
+        "PUBLIC_URL": env.get("EXCHANGE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        "SETTLEMENT_TZ": env.get("EXCHANGE_SETTLEMENT_TZ", "Asia/Shanghai"),
+        "SIGNING_KEY_DIR": env.get("EXCHANGE_SIGNING_KEY_DIR"),
+        "PSEUDONYM_KEY": env.get("EXCHANGE_PSEUDONYM_KEY"),
+        "NOW": env.get("EXCHANGE_NOW"),
+        "RATELIMIT_STORAGE_URI": env.get("EXCHANGE_REDIS_URL", "memory://"),
+        "REGISTRATION_RATE_LIMIT": env.get("EXCHANGE_REGISTRATION_RATE_LIMIT", "20 per hour"),
+        "LOG_LEVEL": env.get("EXCHANGE_LOG_LEVEL", "INFO"),
+        # Bodies over 1 MiB are refused with 413 before any parsing.
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
+        "JSON_SORT_KEYS": False,
+        "API_TITLE": "Partner Coupon Exchange",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "/docs/static/",
+    }
+
+
+def _development(cfg: dict, env: Mapping[str, str]) -> None:
+    cfg["OPERATOR_KEY"] = cfg["OPERATOR_KEY"] or "op_dev_only_operator_key"
+    cfg["SIGNING_KEY_DIR"] = cfg["SIGNING_KEY_DIR"] or str(INSTANCE_DIR / "signing-keys")
+    cfg["PSEUDONYM_KEY"] = cfg["PSEUDONYM_KEY"] or "dev-only-pseudonym-key"
+
+
+def _testing(cfg: dict, env: Mapping[str, str]) -> None:
+    _development(cfg, env)
+    cfg["TESTING"] = True
+    cfg["REGISTRATION_RATE_LIMIT"] = env.get("EXCHANGE_REGISTRATION_RATE_LIMIT", "10000 per hour")
+
+
+def _production(cfg: dict, env: Mapping[str, str]) -> None:
+    # The sandbox clock is a development and test tool only.
+    cfg["NOW"] = None
+    required = {
+        "EXCHANGE_OPERATOR_KEY": cfg["OPERATOR_KEY"],
+        "EXCHANGE_SIGNING_KEY_DIR": cfg["SIGNING_KEY_DIR"],
+        "EXCHANGE_PSEUDONYM_KEY": cfg["PSEUDONYM_KEY"],
+    }
+    missing = [name for name, value in required.items() if not value]
+    if missing:
+        raise ConfigError(
+            "production refuses to start: missing " + ", ".join(missing)
+        )
+    if len(cfg["OPERATOR_KEY"]) < 24:
+        raise ConfigError("production refuses to start: EXCHANGE_OPERATOR_KEY is shorter than 24 characters")
+
+
+def load_config(env: Mapping[str, str] | None = None) -> dict:
+    env = os.environ if env is None else env
+    cfg = _base(env)
+    name = cfg["EXCHANGE_ENV"]
+    if name not in ENVIRONMENTS:
+        raise ConfigError(f"EXCHANGE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {name!r}")
+    {"development": _development, "testing": _testing, "production": _production}[name](cfg, env)
+    return cfg

@@ -1,0 +1,65 @@
+"""Partner Coupon Exchange: the application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from config import load_config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(_instance_dir()))
+    app.config.update(load_config())
+    app.config.update(overrides or {})
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def _instance_dir():
+    from config import INSTANCE_DIR
+
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    return INSTANCE_DIR
+
+
+def register_extensions(app: Flask) -> None:
+    from . import clock, requestlog, web
+    from .extensions import api, db, limiter
+
+    clock.init_app(app)
+    requestlog.init_app(app)
+    db.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+    api.spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer",
+                   "description": "A merchant key `mk_…`, a terminal key `tk_…` or the operator key"})
+    web.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import models  # noqa: F401  (every table known before the first query)
+    from .extensions import api
+    from .merchants.routes import blp as merchants
+
+    for blueprint in (merchants,):
+        api.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import db_group, exchange_group
+
+    app.cli.add_command(db_group)
+    app.cli.add_command(exchange_group)

@@ -1,0 +1,118 @@
+"""Who is calling, and may they touch this route — the one auth check.
+
+Keys are `mk_<id>_<secret>` (merchant), `tk_<id>_<secret>` (a store's terminal) and the
+operator key from configuration. 401 means "we do not know you" (missing, malformed, unknown or
+revoked key); 403 means "we know you, and this is not yours to do".
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import re
+import secrets
+from copy import deepcopy
+from dataclasses import dataclass
+
+from flask import current_app, g, request
+from sqlalchemy import select
+
+from .errors import Forbidden, Unauthorized
+from .extensions import db
+
+KEY_PREFIX = {"merchant": "mk", "terminal": "tk"}
+_KEY_RE = re.compile(r"^(mk|tk)_([1-9][0-9]{0,17})_([A-Za-z0-9_-]{43})$")
+BEARER = [{"bearer": []}]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    kind: str  # "merchant" | "terminal" | "operator"
+    merchant_id: int | None = None
+    store_id: int | None = None
+    key_id: int | None = None
+
+    @property
+    def actor(self) -> str:
+        if self.kind == "operator":
+            return "operator"
+        return f"{self.kind}:{self.key_id}"
+
+
+def new_secret() -> tuple[str, str]:
+    """A fresh 256-bit secret and the hash that is stored in its place."""
+    secret = secrets.token_urlsafe(32)
+    return secret, hash_secret(secret)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def format_key(kind: str, key_id: int, secret: str) -> str:
+    return f"{KEY_PREFIX[kind]}_{key_id}_{secret}"
+
+
+def _principal_from_key(token: str) -> Principal:
+    from .merchants.models import ApiKey, Merchant
+
+    match = _KEY_RE.match(token)
+    if not match:
+        raise Unauthorized("The API key is malformed.", code="invalid_key")
+    prefix, key_id, secret = match.groups()
+    row = db.session.execute(
+        select(ApiKey, Merchant.status).join(Merchant, Merchant.id == ApiKey.merchant_id)
+        .where(ApiKey.id == int(key_id))
+    ).first()
+    expected = row.ApiKey.secret_hash if row else hash_secret("no such key")
+    # Compare even when the key does not exist, so timing does not reveal which ids exist.
+    matches = hmac.compare_digest(expected, hash_secret(secret))
+    if not row or not matches or KEY_PREFIX[row.ApiKey.kind] != prefix or row.ApiKey.revoked_at:
+        raise Unauthorized("The API key is unknown or has been revoked.", code="invalid_key")
+    if row.status != "active":
+        raise Forbidden("This merchant is suspended; contact the exchange operator.",
+                        code="merchant_suspended")
+    key = row.ApiKey
+    return Principal(kind=key.kind, merchant_id=key.merchant_id, store_id=key.store_id, key_id=key.id)
+
+
+def authenticate() -> Principal:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        raise Unauthorized("Send `Authorization: Bearer <key>`.", code="missing_key")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Use the Bearer scheme: `Authorization: Bearer <key>`.", code="invalid_key")
+    token = token.strip()
+    operator_key = current_app.config.get("OPERATOR_KEY")
+    if operator_key and hmac.compare_digest(token.encode(), operator_key.encode()):
+        return Principal(kind="operator")
+    return _principal_from_key(token)
+
+
+def requires(*kinds: str):
+    """Route decorator: authenticate, then allow only the given principal kinds."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = authenticate()
+            g.principal = principal
+            if principal.kind not in kinds:
+                raise Forbidden(f"A {principal.kind} key cannot use this route.", code="wrong_key_kind")
+            return view(*args, **kwargs)
+
+        doc = deepcopy(getattr(view, "_apidoc", {}))
+        responses = doc.setdefault("response", {}).setdefault("responses", {})
+        responses.setdefault(401, []).append("UNAUTHORIZED")
+        responses.setdefault(403, []).append("FORBIDDEN")
+        doc["manual_doc"] = {**doc.get("manual_doc", {}), "security": BEARER}
+        wrapper._apidoc = doc
+        return wrapper
+
+    return decorator
+
+
+def current_principal() -> Principal:
+    return g.principal

@@ -1,0 +1,85 @@
+"""Command-line entry points: `flask --app wsgi db ...` and `flask --app wsgi exchange ...`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import current_app
+from flask.cli import with_appcontext
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config(str(MIGRATIONS / "alembic.ini"))
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+@click.group("db", help="Database migrations (Alembic).")
+def db_group():
+    pass
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision):
+    """Apply migrations up to REVISION (default: head)."""
+    command.upgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision):
+    """Revert migrations down to REVISION."""
+    command.downgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current():
+    """Show the revision the database is at."""
+    command.current(alembic_config(current_app.config["DATABASE_URL"]))
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--autogenerate", is_flag=True)
+@with_appcontext
+def db_revision(message, autogenerate):
+    """Write a new migration (compare the models with the database when --autogenerate)."""
+    command.revision(alembic_config(current_app.config["DATABASE_URL"]), message=message,
+                     autogenerate=autogenerate)
+
+
+@click.group("exchange", help="Operate the exchange.")
+def exchange_group():
+    pass
+
+
+@exchange_group.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when merchants already exist.")
+@click.option("--keys-file", type=click.Path(dir_okay=False), default=None,
+              help="Also write the keys as shell variables to this file.")
+@with_appcontext
+def demo(if_empty, keys_file):
+    """Load the demo world (six merchants from the article) and print their keys."""
+    from .demo import load_demo
+
+    if current_app.config["EXCHANGE_ENV"] == "production":
+        raise click.ClickException("the demo world is never loaded in production")
+    lines = load_demo(if_empty=if_empty)
+    if lines is None:
+        click.echo("Merchants already exist; demo data not loaded.")
+        return
+    for line in lines:
+        click.echo(line)
+    if keys_file:
+        Path(keys_file).write_text("".join(f"export {line}\n" for line in lines if "=" in line))
+        click.echo(f"(keys also written to {keys_file})")

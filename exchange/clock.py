@@ -1,0 +1,47 @@
+"""The service's only clock.
+
+Outside production `EXCHANGE_NOW` moves the start time (a sandbox clock like Stripe's test
+clocks): the clock then runs on from there, so a month can be lived through and closed in a demo
+or a test. Every feature reads time through `now()`; nothing else calls `datetime.now()`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+UTC = timezone.utc
+
+_offset = timedelta(0)
+
+
+def _real_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def now() -> datetime:
+    """Current time, timezone-aware, in UTC."""
+    return _real_now() + _offset
+
+
+def parse_instant(text: str) -> datetime:
+    """Parse an ISO 8601 instant; a bare date or a time without offset is refused."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset")
+    return value.astimezone(UTC)
+
+
+def set_now(instant: datetime | None) -> None:
+    """Make `now()` read `instant` at this moment and run on from there (None: real time)."""
+    global _offset
+    _offset = timedelta(0) if instant is None else instant - _real_now()
+
+
+def advance(delta: timedelta) -> None:
+    global _offset
+    _offset += delta
+
+
+def init_app(app) -> None:
+    start = app.config.get("NOW")
+    set_now(parse_instant(start) if start else None)

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..auth import current_principal, requires
+from ..extensions import limiter
+from . import services
+from .schemas import (
+    ApiKeySchema, KeyCreateSchema, MerchantCreateSchema, MerchantSchema, MerchantUpdateSchema,
+    NewApiKeySchema, RegistrationSchema, StoreCreateSchema, StoreSchema, list_schema,
+)
+
+blp = Blueprint("merchants", __name__, url_prefix="/api/v1",
+                description="Merchants, their stores, API keys and cashier terminal keys")
+
+
+def _registration_limit() -> str:
+    return current_app.config["REGISTRATION_RATE_LIMIT"]
+
+
+@blp.route("/merchants")
+class Merchants(MethodView):
+    decorators = [limiter.limit(_registration_limit, methods=["POST"])]
+
+    @blp.arguments(MerchantCreateSchema)
+    @blp.response(201, RegistrationSchema)
+    def post(self, body):
+        """Register a merchant; the API key in the answer is shown only this once."""
+        merchant, issued = services.register_merchant(**body)
+        return {"merchant": merchant, "api_key": issued}
+
+
+@blp.route("/merchants/me")
+class Me(MethodView):
+    @requires("merchant")
+    @blp.response(200, MerchantSchema)
+    def get(self):
+        """Your merchant profile."""
+        return services.get_merchant(current_principal().merchant_id)
+
+    @requires("merchant")
+    @blp.arguments(MerchantUpdateSchema)
+    @blp.response(200, MerchantSchema)
+    def patch(self, body):
+        """Change your profile."""
+        return services.update_merchant(current_principal(), body)
+
+
+@blp.route("/merchants/me/api-keys")
+class MerchantKeys(MethodView):
+    @requires("merchant")
+    @blp.response(200, list_schema(ApiKeySchema))
+    def get(self):
+        """Your merchant API keys (never their secrets)."""
+        return {"items": services.list_merchant_keys(current_principal())}
+
+    @requires("merchant")
+    @blp.arguments(KeyCreateSchema)
+    @blp.response(201, NewApiKeySchema)
+    def post(self, body):
+        """Create another merchant key (rotate: create, switch, then revoke the old one)."""
+        return services.create_merchant_key(current_principal(), body["label"])
+
+
+@blp.route("/merchants/me/api-keys/<int:key_id>")
+class MerchantKey(MethodView):
+    @requires("merchant")
+    @blp.response(204)
+    def delete(self, key_id):
+        """Revoke a merchant key at once. Your last active key cannot be revoked."""
+        services.revoke_merchant_key(current_principal(), key_id)
+
+
+@blp.route("/stores")
+class Stores(MethodView):
+    @requires("merchant")
+    @blp.response(200, list_schema(StoreSchema))
+    def get(self):
+        """Your physical stores."""
+        return {"items": services.list_stores(current_principal())}
+
+    @requires("merchant")
+    @blp.arguments(StoreCreateSchema)
+    @blp.response(201, StoreSchema)
+    def post(self, body):
+        """Add a physical store, where cashiers redeem coupons."""
+        return services.create_store(current_principal(), **body)
+
+
+@blp.route("/stores/<int:store_id>")
+class StoreView(MethodView):
+    @requires("merchant")
+    @blp.response(200, StoreSchema)
+    def get(self, store_id):
+        """One of your stores."""
+        return services.own_store(current_principal(), store_id)
+
+
+@blp.route("/stores/<int:store_id>/terminal-keys")
+class TerminalKeys(MethodView):
+    @requires("merchant")
+    @blp.response(200, list_schema(ApiKeySchema))
+    def get(self, store_id):
+        """Terminal keys of one of your stores (never their secrets)."""
+        return {"items": services.list_terminal_keys(current_principal(), store_id)}
+
+    @requires("merchant")
+    @blp.arguments(KeyCreateSchema)
+    @blp.response(201, NewApiKeySchema)
+    def post(self, body, store_id):
+        """Create a cashier terminal key: it can only verify, redeem and reverse at this store."""
+        return services.create_terminal_key(current_principal(), store_id, body["label"])
+
+
+@blp.route("/stores/<int:store_id>/terminal-keys/<int:key_id>")
+class TerminalKey(MethodView):
+    @requires("merchant")
+    @blp.response(204)
+    def delete(self, store_id, key_id):
+        """Revoke a terminal key (a lost or stolen till)."""
+        services.revoke_terminal_key(current_principal(), store_id, key_id)
+
+
+@blp.route("/operator/merchants/<int:merchant_id>/<any(suspend, reinstate):action>")
+class MerchantStatus(MethodView):
+    @requires("operator")
+    @blp.response(200, MerchantSchema)
+    def post(self, merchant_id, action):
+        """Operator: suspend a merchant (its keys stop working) or reinstate it."""
+        status = "suspended" if action == "suspend" else "active"
+        return services.set_merchant_status(current_principal(), merchant_id, status)

@@ -1,0 +1,11 @@
+"""gunicorn settings for `make run` and the end-to-end tests (override any on the command line)."""
+
+import os
+
+bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Several servers may run side by side (tests, benchmarks): none needs gunicorn's control socket.
+control_socket_disable = True
+# The app writes one JSON line per request itself; gunicorn's access log would repeat it.
+accesslog = None
+timeout = 60

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install the Debian packages the test suite needs, if any is missing:
+# chromium (browser tests through Playwright), libzbar0 (QR decoding), poppler-utils (PDF pages
+# to images) and fonts-noto-cjk (Chinese text in rendered pages).
+set -euo pipefail
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+ldconfig -p | grep -q 'libzbar\.so\.0' || missing+=(libzbar0)
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || missing+=(fonts-noto-cjk)
+((${#missing[@]} == 0)) && exit 0
+echo "installing Debian packages: ${missing[*]}"
+SUDO=""
+[[ $(id -u) -eq 0 ]] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

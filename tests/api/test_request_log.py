@@ -1,0 +1,47 @@
+"""One JSON line per request; never a key, token or customer reference."""
+
+import io
+import json
+import logging
+
+import pytest
+from pythonjsonlogger.json import JsonFormatter
+
+
+@pytest.fixture
+def log_lines():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("exchange")
+    logger.addHandler(handler)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logger.removeHandler(handler)
+
+
+def test_each_request_logs_one_json_line_with_its_request_id(api, merchant, log_lines):
+    r = api.get("/api/v1/stores", merchant.key, headers={"X-Request-Id": "till-42-abcdef"})
+    assert r.headers["X-Request-Id"] == "till-42-abcdef"
+    lines = [line for line in log_lines() if line.get("message") == "request"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert line["request_id"] == "till-42-abcdef"
+    assert line["method"] == "GET" and line["path"] == "/api/v1/stores" and line["status"] == 200
+    assert line["merchant_id"] == merchant.id
+    assert isinstance(line["duration_ms"], float)
+
+
+def test_a_bad_request_id_is_replaced(api, log_lines):
+    r = api.get("/healthz", headers={"X-Request-Id": "<script>alert(1)</script>"})
+    assert "<" not in r.headers["X-Request-Id"] and len(r.headers["X-Request-Id"]) == 32
+
+
+def test_logs_never_contain_keys(api, log_lines, app):
+    actor = api.register("日志测试商户")
+    api.get("/api/v1/merchants/me", actor.key)
+    api.get("/api/v1/stores", actor.terminal_key)
+    api.get("/api/v1/merchants/me", app.config["OPERATOR_KEY"])
+    text = json.dumps(log_lines(), ensure_ascii=False)
+    assert app.config["OPERATOR_KEY"] not in text
+    for key in (actor.key, actor.terminal_key):
+        assert key.split("_", 2)[2] not in text

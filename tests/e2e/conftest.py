@@ -1,0 +1,88 @@
+"""Real servers: gunicorn on a free loopback port, against a database of its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.databases import fresh_database
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, url: str, database_url: str, env: dict):
+        self.url, self.database_url, self.env = url, database_url, env
+
+    def request(self, method: str, path: str, body=None, key: str | None = None, headers=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        if body is not None:
+            req.add_header("Content-Type", "application/json")
+        if key:
+            req.add_header("Authorization", f"Bearer {key}")
+        for name, value in (headers or {}).items():
+            req.add_header(name, value)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, dict(resp.headers), resp.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    def flask(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def live_server(base_db_url, tmp_path):
+    """Start gunicorn (2 workers) on a migrated fresh database; yield a `Server`."""
+    with fresh_database(base_db_url, tmp_path) as database_url:
+        port = free_port()
+        env = {**os.environ, "EXCHANGE_ENV": "development", "EXCHANGE_DATABASE_URL": database_url,
+               "EXCHANGE_SIGNING_KEY_DIR": str(tmp_path / "keys"), "PORT": str(port),
+               "EXCHANGE_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+        log = open(tmp_path / "gunicorn.log", "w")
+        proc = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "wsgi:app"], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+        server = Server(f"http://127.0.0.1:{port}", database_url, env)
+        try:
+            _wait_until_healthy(server, proc, tmp_path / "gunicorn.log")
+            yield server
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            log.close()
+
+
+def _wait_until_healthy(server: Server, proc: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: {log_path.read_text()[-2000:]}")
+        try:
+            if server.request("GET", "/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not become healthy: {log_path.read_text()[-2000:]}")

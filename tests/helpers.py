@@ -1,0 +1,89 @@
+"""Fixtures and helpers that speak the API the way a merchant's script would."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import pytest
+
+_counter = itertools.count(1)
+
+
+@dataclass
+class Actor:
+    """A registered merchant as a test sees it: ids and plaintext keys."""
+
+    id: int
+    key: str
+    name: str
+    store_id: int | None = None
+    terminal_key: str | None = None
+
+
+class ApiClient:
+    def __init__(self, client):
+        self.client = client
+
+    def call(self, method: str, path: str, key: str | None = None, json=None, headers=None, **kw):
+        headers = dict(headers or {})
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        return self.client.open(path, method=method, json=json, headers=headers, **kw)
+
+    def get(self, path, key=None, **kw):
+        return self.call("GET", path, key, **kw)
+
+    def post(self, path, key=None, json=None, **kw):
+        return self.call("POST", path, key, json=json, **kw)
+
+    def patch(self, path, key=None, json=None, **kw):
+        return self.call("PATCH", path, key, json=json, **kw)
+
+    def delete(self, path, key=None, **kw):
+        return self.call("DELETE", path, key, **kw)
+
+    def register(self, name: str | None = None, *, price_tier=3, scale="small", city="杭州",
+                 with_store: bool = True, **extra) -> Actor:
+        name = name or f"测试商户 {next(_counter)}"
+        body = {"name": name, "price_tier": price_tier, "scale": scale, "city": city, **extra}
+        r = self.post("/api/v1/merchants", json=body)
+        assert r.status_code == 201, r.get_json()
+        data = r.get_json()
+        actor = Actor(id=data["merchant"]["id"], key=data["api_key"]["key"], name=name)
+        if with_store:
+            store = self.post("/api/v1/stores", actor.key,
+                              json={"name": f"{name} 门店", "address": "文三路 1 号", "city": city})
+            assert store.status_code == 201, store.get_json()
+            actor.store_id = store.get_json()["id"]
+            tk = self.post(f"/api/v1/stores/{actor.store_id}/terminal-keys", actor.key, json={})
+            assert tk.status_code == 201, tk.get_json()
+            actor.terminal_key = tk.get_json()["key"]
+        return actor
+
+
+@pytest.fixture
+def api(client):
+    return ApiClient(client)
+
+
+@pytest.fixture
+def merchant(api):
+    return api.register("贝贝童车馆")
+
+
+@pytest.fixture
+def other_merchant(api):
+    return api.register("暖暖孕婴坊")
+
+
+def assert_problem(response, status: int, code: str | None = None):
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True))
+    assert response.mimetype == "application/problem+json", response.mimetype
+    body = response.get_json(force=True)
+    for field in ("type", "title", "status", "detail", "code"):
+        assert field in body, body
+    assert body["status"] == status
+    if code is not None:
+        assert body["code"] == code, body
+    return body

@@ -1,0 +1,44 @@
+import pytest
+
+from config import ConfigError, load_config
+
+
+def test_development_defaults_to_sqlite_under_instance():
+    cfg = load_config({})
+    assert cfg["DATABASE_URL"].startswith("sqlite:///") and "instance" in cfg["DATABASE_URL"]
+    assert cfg["SETTLEMENT_TZ"] == "Asia/Shanghai"
+
+
+def test_production_refuses_to_start_without_its_secrets_and_names_them():
+    with pytest.raises(ConfigError) as error:
+        load_config({"EXCHANGE_ENV": "production"})
+    message = str(error.value)
+    assert "\n" not in message
+    for name in ("EXCHANGE_OPERATOR_KEY", "EXCHANGE_SIGNING_KEY_DIR", "EXCHANGE_PSEUDONYM_KEY"):
+        assert name in message
+
+
+def test_production_names_only_what_is_missing():
+    with pytest.raises(ConfigError) as error:
+        load_config({"EXCHANGE_ENV": "production", "EXCHANGE_OPERATOR_KEY": "o" * 32,
+                     "EXCHANGE_PSEUDONYM_KEY": "p" * 32})
+    assert "EXCHANGE_SIGNING_KEY_DIR" in str(error.value)
+    assert "EXCHANGE_OPERATOR_KEY" not in str(error.value)
+
+
+def test_production_has_no_secret_defaults_and_ignores_the_sandbox_clock():
+    cfg = load_config({"EXCHANGE_ENV": "production", "EXCHANGE_OPERATOR_KEY": "o" * 32,
+                       "EXCHANGE_SIGNING_KEY_DIR": "/keys", "EXCHANGE_PSEUDONYM_KEY": "p" * 32,
+                       "EXCHANGE_NOW": "2026-10-31T23:59:00+08:00"})
+    assert cfg["NOW"] is None
+    assert cfg["OPERATOR_KEY"] == "o" * 32
+
+
+def test_unknown_environment_is_refused():
+    with pytest.raises(ConfigError):
+        load_config({"EXCHANGE_ENV": "staging"})
+
+
+def test_postgresql_url_is_taken_from_the_environment():
+    url = "postgresql+psycopg://postgres@127.0.0.1:5432/exchange"
+    assert load_config({"EXCHANGE_DATABASE_URL": url})["DATABASE_URL"] == url
