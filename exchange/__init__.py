@@ -31,29 +31,35 @@ def _instance_dir():
 def register_extensions(app: Flask) -> None:
     from . import clock, requestlog, web
     from .extensions import api, db, limiter
+    from .openapi import IdConverter, register_openapi_extras
 
     clock.init_app(app)
     requestlog.init_app(app)
+    web.register_hooks(app)
     db.init_app(app)
     limiter.init_app(app)
+    app.url_map.converters["id"] = IdConverter
     api.init_app(app)
+    register_openapi_extras(api)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer",
                    "description": "A merchant key `mk_…`, a terminal key `tk_…` or the operator key"})
-    web.init_app(app)
+    web.register_routes(app)
 
 
 def register_blueprints(app: Flask) -> None:
     from . import models  # noqa: F401  (every table known before the first query)
     from .extensions import api
+    from .categories.routes import blp as categories
     from .merchants.routes import blp as merchants
+    from .partners.routes import blp as partners
 
-    for blueprint in (merchants,):
+    for blueprint in (merchants, categories, partners):
         api.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from .errors import register_error_handlers
+    from .problems import register_error_handlers
 
     register_error_handlers(app)
 

@@ -100,7 +100,8 @@ def requires(*kinds: str):
             principal = authenticate()
             g.principal = principal
             if principal.kind not in kinds:
-                raise Forbidden(f"A {principal.kind} key cannot use this route.", code="wrong_key_kind")
+                raise Forbidden(f"This route does not accept {principal.kind} keys.",
+                                code="wrong_key_kind")
             return view(*args, **kwargs)
 
         doc = deepcopy(getattr(view, "_apidoc", {}))

@@ -8,19 +8,19 @@ from .extensions import db
 from .merchants import services as merchants
 from .merchants.models import Merchant
 
-# (shell name, merchant, price tier, scale, city, store name, address)
+# (shell name, merchant, categories, price tier, scale, city, store name, address)
 DEMO_WORLD = [
-    ("STROLLER", "贝贝童车馆 Beibei Strollers", 3, "small", "杭州",
+    ("STROLLER", "贝贝童车馆 Beibei Strollers", ["stroller"], 3, "small", "杭州",
      "贝贝童车馆 文三路店", "杭州市西湖区文三路 88 号"),
-    ("MATERNITY", "暖暖孕婴坊 Nuannuan Maternity", 3, "small", "杭州",
+    ("MATERNITY", "暖暖孕婴坊 Nuannuan Maternity", ["maternity", "baby_care"], 3, "small", "杭州",
      "暖暖孕婴坊 学院路店", "杭州市西湖区学院路 120 号"),
-    ("HARDWARE", "老周五金 Zhou Hardware", 2, "micro", "杭州",
+    ("HARDWARE", "老周五金 Zhou Hardware", ["hardware"], 2, "micro", "杭州",
      "老周五金 莫干山路店", "杭州市拱墅区莫干山路 301 号"),
-    ("DECOR", "栖居家装工作室 Qiju Home Studio", 3, "small", "杭州",
+    ("DECOR", "栖居家装工作室 Qiju Home Studio", ["home_decoration"], 3, "small", "杭州",
      "栖居家装工作室", "杭州市拱墅区湖墅南路 56 号"),
-    ("TOYS", "乐乐玩具屋 Lele Toys", 2, "small", "杭州",
+    ("TOYS", "乐乐玩具屋 Lele Toys", ["toys"], 2, "small", "杭州",
      "乐乐玩具屋 文二路店", "杭州市西湖区文二路 15 号"),
-    ("RIVAL_STROLLER", "宝宝行童车 Baobao Strollers", 3, "small", "杭州",
+    ("RIVAL_STROLLER", "宝宝行童车 Baobao Strollers", ["stroller"], 3, "small", "杭州",
      "宝宝行童车 教工路店", "杭州市西湖区教工路 200 号"),
 ]
 
@@ -30,8 +30,9 @@ def load_demo(*, if_empty: bool = False) -> list[str] | None:
     if if_empty and db.session.scalar(select(func.count()).select_from(Merchant)):
         return None
     lines = []
-    for var, name, tier, scale, city, store_name, address in DEMO_WORLD:
-        merchant, issued = merchants.register_merchant(name=name, price_tier=tier, scale=scale, city=city)
+    for var, name, categories, tier, scale, city, store_name, address in DEMO_WORLD:
+        merchant, issued = merchants.register_merchant(name=name, categories=categories,
+                                                       price_tier=tier, scale=scale, city=city)
         principal = _principal_for(issued)
         store = merchants.create_store(principal, name=store_name, address=address, city=city)
         terminal = merchants.create_terminal_key(principal, store.id, "demo till")

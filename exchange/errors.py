@@ -1,30 +1,10 @@
-"""One error shape: every 4xx/5xx is RFC 9457 problem+json with a stable `code` (SPEC §4.7).
+"""Domain exceptions: a refusal with an HTTP status and a stable machine `code`.
 
-Services raise `DomainError` subclasses; HTTP-level failures (404, 405, 413, malformed JSON,
-validation) arrive as werkzeug exceptions; anything else is a 500 that leaks nothing.
+Pure Python, so that pure modules (lifecycles, pricing, netting) can raise them;
+`exchange.problems` turns them into problem+json.
 """
 
 from __future__ import annotations
-
-import logging
-
-import marshmallow as ma
-from flask import Flask, Response, json
-from werkzeug.exceptions import HTTPException
-
-PROBLEM_JSON = "application/problem+json"
-log = logging.getLogger("exchange.errors")
-
-
-class ProblemSchema(ma.Schema):
-    """RFC 9457 problem details, as this service sends them (documentation only)."""
-
-    type = ma.fields.String(metadata={"description": "URI naming the problem type"})
-    title = ma.fields.String()
-    status = ma.fields.Integer()
-    detail = ma.fields.String()
-    code = ma.fields.String(metadata={"description": "stable machine-readable code"})
-    errors = ma.fields.Dict(metadata={"description": "per-field validation messages"})
 
 
 class DomainError(Exception):
@@ -65,115 +45,3 @@ class Unprocessable(DomainError):
     status, code, title = 422, "unprocessable", "Unprocessable request"
 
 
-def problem(status: int, code: str, title: str, detail: str | None = None,
-            headers: dict | None = None, **extra) -> Response:
-    body = {
-        "type": f"https://coupon-exchange.example/problems/{code}",
-        "title": title,
-        "status": status,
-        "detail": detail or title,
-        "code": code,
-        **extra,
-    }
-    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
-
-
-# werkzeug's exception names become stable codes.
-_HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    406: "not_acceptable",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_failed",
-    428: "precondition_required",
-    429: "rate_limited",
-    500: "internal_error",
-    503: "unavailable",
-}
-
-
-def handle_domain_error(error: DomainError) -> Response:
-    return problem(error.status, error.code, error.title, error.detail, **error.extra)
-
-
-def handle_http_exception(error: HTTPException) -> Response:
-    status = error.code or 500
-    code = _HTTP_CODES.get(status, "http_error")
-    data = getattr(error, "data", None) or {}
-    extra = {}
-    detail = error.description
-    messages = data.get("messages") or data.get("errors")
-    if messages:
-        fields = _field_errors(messages)
-        if _is_json_decode_failure(fields.get("_schema", [])):
-            return problem(400, "malformed_json", "Malformed JSON",
-                           "The request body is not valid UTF-8 JSON.")
-        extra["errors"] = fields
-        detail = "The request did not validate: see `errors` for each field."
-        code = "validation_failed"
-    elif data.get("message"):
-        detail = data["message"]
-    headers = dict(data.get("headers") or {})
-    if status == 429:
-        headers.update(_retry_after(error))
-        detail = "Too many requests; retry after the number of seconds in Retry-After."
-    if status >= 500:
-        detail = "Something went wrong on our side; the request had no effect. Retry later."
-    if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
-        headers["Allow"] = ", ".join(error.valid_methods)
-    return problem(status, code, error.name, detail, headers=headers, **extra)
-
-
-def handle_unexpected(error: Exception) -> Response:
-    if isinstance(error, HTTPException):
-        return handle_http_exception(error)
-    log.exception("unhandled error")
-    return problem(500, "internal_error", "Internal server error",
-                   "Something went wrong on our side; the request had no effect. Retry later.")
-
-
-_LOCATIONS = {"json", "query", "headers", "form", "files", "view_args", "querystring"}
-
-
-def _field_errors(messages) -> dict:
-    """webargs nests messages by location ("json", "query"); clients want the fields."""
-    if isinstance(messages, dict) and messages and set(messages) <= _LOCATIONS:
-        groups = messages.values()
-    else:
-        groups = [messages]
-    fields: dict = {}
-    for group in groups:
-        if isinstance(group, dict):
-            fields.update(group)
-        else:
-            fields.setdefault("_schema", []).extend(group if isinstance(group, list) else [group])
-    return fields
-
-
-def _is_json_decode_failure(messages) -> bool:
-    return any("Invalid JSON body" in str(m) for m in messages)
-
-
-def _retry_after(error: HTTPException) -> dict:
-    limit = getattr(error, "limit", None)
-    response = getattr(error, "response", None)
-    if response is not None and response.headers.get("Retry-After"):
-        return {"Retry-After": response.headers["Retry-After"]}
-    seconds = 60
-    if limit is not None:
-        seconds = int(limit.limit.get_expiry())
-    return {"Retry-After": str(seconds)}
-
-
-def register_error_handlers(app: Flask) -> None:
-    app.register_error_handler(DomainError, handle_domain_error)
-    app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(Exception, handle_unexpected)

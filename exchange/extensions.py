@@ -12,7 +12,8 @@ from flask_smorest.utils import prepare_response
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from .errors import PROBLEM_JSON, ProblemSchema
+from .openapi import CommonErrorsPlugin
+from .problems import PROBLEM_JSON, ProblemSchema
 
 
 class Database:
@@ -85,5 +86,5 @@ def _rate_limit_key() -> str:
 
 
 db = Database()
-api = Api()
+api = Api(spec_kwargs={"extra_plugins": [CommonErrorsPlugin()]})
 limiter = Limiter(key_func=_rate_limit_key, headers_enabled=True)

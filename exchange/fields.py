@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import timezone
 
 import marshmallow as ma
 
@@ -23,23 +24,37 @@ class StrictInteger(ma.fields.Integer):
 
 def Amount(*, allow_zero: bool = False, **kwargs) -> StrictInteger:
     """Minor units (fen), never negative, never beyond 10^12."""
-    return StrictInteger(
-        validate=ma.validate.Range(min=0 if allow_zero else 1, max=MAX_AMOUNT),
-        metadata={"description": "integer minor units (fen)"},
-        **kwargs,
-    )
+    kwargs.setdefault("metadata", {"description": "integer minor units (fen)"})
+    return StrictInteger(validate=ma.validate.Range(min=0 if allow_zero else 1, max=MAX_AMOUNT),
+                         **kwargs)
+
+
+# Database ids are 32-bit on PostgreSQL; a larger id names nothing (404/422, never a 500).
+MAX_ID = 2**31 - 1
+
+# Not blank, no control characters: the same rule as Text, for the OpenAPI document.
+_TEXT_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+
+
+def Id(**kwargs) -> StrictInteger:
+    return StrictInteger(validate=ma.validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class Text(ma.fields.String):
-    """Trimmed text of bounded length with no control characters."""
+    """Text of bounded length, not blank, with no control characters (kept as sent, so the
+    length checked is the one the OpenAPI document states)."""
 
-    def __init__(self, *, max_length: int, min_length: int = 1, **kwargs):
-        super().__init__(validate=ma.validate.Length(min=min_length, max=max_length), **kwargs)
+    def __init__(self, *, max_length: int, **kwargs):
+        metadata = {"pattern": _TEXT_PATTERN, **kwargs.pop("metadata", {})}
+        super().__init__(validate=ma.validate.Length(min=1, max=max_length), metadata=metadata,
+                         **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        text = super()._deserialize(value, attr, data, **kwargs)
         if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text):
             raise ma.ValidationError("Control characters are not allowed.")
+        if not text.strip():
+            raise ma.ValidationError("Must not be blank.")
         return text
 
 
@@ -48,10 +63,13 @@ def Currency(**kwargs) -> ma.fields.String:
 
 
 class AwareDateTime(ma.fields.AwareDateTime):
-    """ISO 8601 with an explicit offset; bare dates and naive times are refused."""
+    """ISO 8601 with an explicit offset; bare dates and naive times are refused. Kept in UTC."""
 
     def __init__(self, **kwargs):
         super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(timezone.utc)
 
 
 class StrictSchema(ma.Schema):

@@ -1,5 +1,7 @@
 """Every table, imported in one place for the app, Alembic and the tests."""
 
 from .audit import AuditEvent  # noqa: F401
+from .categories.models import Category, CategoryRelation, merchant_categories  # noqa: F401
 from .merchants.models import ApiKey, Merchant, Store  # noqa: F401
+from .partners.models import Partnership, PartnershipTerms  # noqa: F401
 from .orm import Base  # noqa: F401

@@ -13,11 +13,26 @@ import sys
 import time
 import uuid
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
 log = logging.getLogger("exchange.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# A careless client may put a key or a coupon token in a URL or a header: never log one.
+_SECRET = re.compile(r"(?:mk|tk|op)_[A-Za-z0-9_-]+|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_.-]+")
+
+
+def redact(text: str) -> str:
+    return _SECRET.sub("[redacted]", text)
+
+
+class _RequestIdFilter(logging.Filter):
+    """Every line logged while serving a request carries its request id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id") and has_request_context():
+            record.request_id = g.get("request_id")
+        return True
 
 
 def _configure_logging(level: str) -> None:
@@ -28,6 +43,7 @@ def _configure_logging(level: str) -> None:
     handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
                                        rename_fields={"asctime": "time", "levelname": "level"}))
     handler._exchange = True
+    handler.addFilter(_RequestIdFilter())
     root.addHandler(handler)
     root.setLevel(level)
     root.propagate = False
@@ -36,7 +52,8 @@ def _configure_logging(level: str) -> None:
 def _start() -> None:
     g.started = time.perf_counter()
     incoming = request.headers.get("X-Request-Id", "")
-    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    trusted = _REQUEST_ID.match(incoming) and not _SECRET.search(incoming)
+    g.request_id = incoming if trusted else uuid.uuid4().hex
 
 
 def _finish(response):
@@ -46,7 +63,7 @@ def _finish(response):
     log.info("request", extra={
         "request_id": g.get("request_id"),
         "method": request.method,
-        "path": rule if rule and rule.startswith("/c/") else request.path,
+        "path": rule if rule and rule.startswith("/c/") else redact(request.path),
         "route": rule,
         "status": response.status_code,
         "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),

@@ -43,10 +43,11 @@ class ApiClient:
     def delete(self, path, key=None, **kw):
         return self.call("DELETE", path, key, **kw)
 
-    def register(self, name: str | None = None, *, price_tier=3, scale="small", city="杭州",
-                 with_store: bool = True, **extra) -> Actor:
+    def register(self, name: str | None = None, *, categories=("bookstore",), price_tier=3,
+                 scale="small", city="杭州", with_store: bool = True, **extra) -> Actor:
         name = name or f"测试商户 {next(_counter)}"
-        body = {"name": name, "price_tier": price_tier, "scale": scale, "city": city, **extra}
+        body = {"name": name, "categories": list(categories), "price_tier": price_tier,
+                "scale": scale, "city": city, **extra}
         r = self.post("/api/v1/merchants", json=body)
         assert r.status_code == 201, r.get_json()
         data = r.get_json()
@@ -69,12 +70,12 @@ def api(client):
 
 @pytest.fixture
 def merchant(api):
-    return api.register("贝贝童车馆")
+    return api.register("贝贝童车馆", categories=["stroller"])
 
 
 @pytest.fixture
 def other_merchant(api):
-    return api.register("暖暖孕婴坊")
+    return api.register("暖暖孕婴坊", categories=["maternity", "baby_care"])
 
 
 def assert_problem(response, status: int, code: str | None = None):

@@ -5,6 +5,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..categories.models import Category
+
 from ..orm import Base
 
 SCALES = ("micro", "small", "medium", "large")
@@ -29,6 +31,12 @@ class Merchant(Base):
     updated_at: Mapped[datetime]
 
     stores: Mapped[list[Store]] = relationship(back_populates="merchant", order_by="Store.id")
+    categories: Mapped[list[Category]] = relationship(secondary="merchant_categories",
+                                                      order_by="Category.id")
+
+    @property
+    def category_ids(self) -> list[str]:
+        return sorted(c.id for c in self.categories)
 
 
 class Store(Base):

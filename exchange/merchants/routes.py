@@ -57,14 +57,14 @@ class MerchantKeys(MethodView):
         return {"items": services.list_merchant_keys(current_principal())}
 
     @requires("merchant")
-    @blp.arguments(KeyCreateSchema)
+    @blp.arguments(KeyCreateSchema, required=False)
     @blp.response(201, NewApiKeySchema)
     def post(self, body):
         """Create another merchant key (rotate: create, switch, then revoke the old one)."""
         return services.create_merchant_key(current_principal(), body["label"])
 
 
-@blp.route("/merchants/me/api-keys/<int:key_id>")
+@blp.route("/merchants/me/api-keys/<id:key_id>")
 class MerchantKey(MethodView):
     @requires("merchant")
     @blp.response(204)
@@ -89,7 +89,7 @@ class Stores(MethodView):
         return services.create_store(current_principal(), **body)
 
 
-@blp.route("/stores/<int:store_id>")
+@blp.route("/stores/<id:store_id>")
 class StoreView(MethodView):
     @requires("merchant")
     @blp.response(200, StoreSchema)
@@ -98,7 +98,7 @@ class StoreView(MethodView):
         return services.own_store(current_principal(), store_id)
 
 
-@blp.route("/stores/<int:store_id>/terminal-keys")
+@blp.route("/stores/<id:store_id>/terminal-keys")
 class TerminalKeys(MethodView):
     @requires("merchant")
     @blp.response(200, list_schema(ApiKeySchema))
@@ -107,14 +107,14 @@ class TerminalKeys(MethodView):
         return {"items": services.list_terminal_keys(current_principal(), store_id)}
 
     @requires("merchant")
-    @blp.arguments(KeyCreateSchema)
+    @blp.arguments(KeyCreateSchema, required=False)
     @blp.response(201, NewApiKeySchema)
     def post(self, body, store_id):
         """Create a cashier terminal key: it can only verify, redeem and reverse at this store."""
         return services.create_terminal_key(current_principal(), store_id, body["label"])
 
 
-@blp.route("/stores/<int:store_id>/terminal-keys/<int:key_id>")
+@blp.route("/stores/<id:store_id>/terminal-keys/<id:key_id>")
 class TerminalKey(MethodView):
     @requires("merchant")
     @blp.response(204)
@@ -123,11 +123,16 @@ class TerminalKey(MethodView):
         services.revoke_terminal_key(current_principal(), store_id, key_id)
 
 
-@blp.route("/operator/merchants/<int:merchant_id>/<any(suspend, reinstate):action>")
-class MerchantStatus(MethodView):
+def _status_route(action: str, status: str, summary: str) -> None:
     @requires("operator")
     @blp.response(200, MerchantSchema)
-    def post(self, merchant_id, action):
-        """Operator: suspend a merchant (its keys stop working) or reinstate it."""
-        status = "suspended" if action == "suspend" else "active"
+    def post(self, merchant_id):
         return services.set_merchant_status(current_principal(), merchant_id, status)
+
+    post.__doc__ = summary
+    view = type(f"Merchant{action.title()}", (MethodView,), {"post": post})
+    blp.route(f"/operator/merchants/<id:merchant_id>/{action}")(view)
+
+
+_status_route("suspend", "suspended", "Operator: suspend a merchant; its keys stop working at once.")
+_status_route("reinstate", "active", "Operator: reinstate a suspended merchant.")

@@ -6,8 +6,15 @@ from ..fields import StrictInteger, StrictSchema, Text
 from .models import SCALES
 
 
+def Categories(**kwargs) -> ma.fields.List:
+    return ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=40)),
+                          validate=ma.validate.Length(min=1, max=5),
+                          metadata={"description": "1–5 category ids from GET /categories"}, **kwargs)
+
+
 class MerchantCreateSchema(StrictSchema):
     name = Text(max_length=120, required=True)
+    categories = Categories(required=True)
     price_tier = StrictInteger(required=True, validate=ma.validate.Range(min=1, max=5),
                                metadata={"description": "1 (budget) to 5 (premium)"})
     scale = ma.fields.String(required=True, validate=ma.validate.OneOf(SCALES))
@@ -16,19 +23,16 @@ class MerchantCreateSchema(StrictSchema):
 
 class MerchantUpdateSchema(StrictSchema):
     name = Text(max_length=120)
+    categories = Categories()
     price_tier = StrictInteger(validate=ma.validate.Range(min=1, max=5))
     scale = ma.fields.String(validate=ma.validate.OneOf(SCALES))
     city = Text(max_length=60)
-
-    @ma.validates_schema
-    def _not_empty(self, data, **kwargs):
-        if not data:
-            raise ma.ValidationError("Send at least one field to change.", "_schema")
 
 
 class MerchantSchema(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
+    categories = ma.fields.List(ma.fields.String(), attribute="category_ids")
     price_tier = ma.fields.Integer()
     scale = ma.fields.String()
     city = ma.fields.String()

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from .. import audit, clock
 from ..auth import Principal, format_key, new_secret
+from ..categories.services import known_categories
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..orm import transaction
@@ -30,11 +31,13 @@ def _issue_key(session, merchant_id: int, kind: str, label: str | None,
     return IssuedKey(key, format_key(kind, key.id, secret))
 
 
-def register_merchant(*, name: str, price_tier: int, scale: str, city: str) -> tuple[Merchant, IssuedKey]:
+def register_merchant(*, name: str, categories: list[str], price_tier: int, scale: str,
+                      city: str) -> tuple[Merchant, IssuedKey]:
     with transaction() as session:
         at = clock.now()
         merchant = Merchant(name=name, price_tier=price_tier, scale=scale, city=city,
-                            status="active", created_at=at, updated_at=at)
+                            status="active", created_at=at, updated_at=at,
+                            categories=known_categories(categories))
         session.add(merchant)
         session.flush()
         issued = _issue_key(session, merchant.id, "merchant", "registration")
@@ -52,9 +55,13 @@ def get_merchant(merchant_id: int) -> Merchant:
 
 
 def update_merchant(principal: Principal, changes: dict) -> Merchant:
+    if not changes:
+        return get_merchant(principal.merchant_id)
     with transaction() as session:
         merchant = session.get(Merchant, principal.merchant_id)
         for field, value in changes.items():
+            if field == "categories":
+                value = known_categories(value)
             setattr(merchant, field, value)
         merchant.updated_at = clock.now()
         audit.record(session, actor=principal.actor, merchant_id=merchant.id,

@@ -18,7 +18,7 @@ def _routes(merchant):
     """(method, path, valid body, key) for every route that takes a body."""
     return [
         ("POST", "/api/v1/merchants",
-         {"name": "乐乐玩具屋", "price_tier": 2, "scale": "small", "city": "杭州"}, None),
+         {"name": "乐乐玩具屋", "categories": ["toys"], "price_tier": 2, "scale": "small", "city": "杭州"}, None),
         ("PATCH", "/api/v1/merchants/me", {"name": "新名字", "price_tier": 2}, merchant.key),
         ("POST", "/api/v1/merchants/me/api-keys", {"label": "till"}, merchant.key),
         ("POST", "/api/v1/stores", {"name": "门店", "address": "路 1 号", "city": "杭州"}, merchant.key),
@@ -87,7 +87,15 @@ def test_revoked_key_is_refused_everywhere(api, merchant, session):
     assert _counts(session) == before
 
 
-def test_ids_in_paths_that_do_not_exist_are_404(api, merchant):
-    assert_problem(api.get("/api/v1/stores/999999999", merchant.key), 404)
-    assert_problem(api.get("/api/v1/stores/-1", merchant.key), 404)
-    assert_problem(api.delete("/api/v1/merchants/me/api-keys/999999999", merchant.key), 404)
+@pytest.mark.parametrize("bad_id", ["999999999", "-1", "0", "2147483648", "9223372036854775808",
+                                    "99999999999999999999", "%EF%BC%91", "%D9%A3", "1.0", "1e3"])
+def test_ids_in_paths_that_name_nothing_are_404(api, merchant, bad_id):
+    assert_problem(api.get(f"/api/v1/stores/{bad_id}", merchant.key), 404)
+    assert_problem(api.delete(f"/api/v1/merchants/me/api-keys/{bad_id}", merchant.key), 404)
+    assert_problem(api.post(f"/api/v1/stores/{bad_id}/terminal-keys", merchant.key, json={}), 404)
+
+
+def test_huge_ids_in_bodies_are_refused(api, merchant):
+    r = api.post("/api/v1/partnerships", merchant.key, json={
+        "partner_id": 10**20, "commission": {"type": "percent", "rate_bps": 1}, "currency": "CNY"})
+    assert_problem(r, 422, "validation_failed")

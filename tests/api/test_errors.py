@@ -40,7 +40,7 @@ def test_body_over_one_mebibyte_is_refused(api):
 def test_validation_errors_list_the_fields(api):
     r = api.post("/api/v1/merchants", json={"name": "", "price_tier": 9, "scale": "huge"})
     body = assert_problem(r, 422, "validation_failed")
-    assert set(body["errors"]) == {"name", "price_tier", "scale", "city"}
+    assert set(body["errors"]) == {"name", "categories", "price_tier", "scale", "city"}
 
 
 def test_missing_key_is_401_and_wrong_kind_is_403(api, merchant):
@@ -50,6 +50,21 @@ def test_missing_key_is_401_and_wrong_kind_is_403(api, merchant):
     r = api.get("/api/v1/merchants/me", headers={"Authorization": f"Basic {merchant.key}"})
     assert_problem(r, 401, "invalid_key")
     assert_problem(api.get("/api/v1/merchants/me", merchant.terminal_key), 403, "wrong_key_kind")
+
+
+def test_401_says_how_to_authenticate(api):
+    r = api.get("/api/v1/merchants/me")
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_the_bearer_scheme_is_case_insensitive(api, merchant):
+    r = api.get("/api/v1/merchants/me", headers={"Authorization": f"bearer {merchant.key}"})
+    assert r.status_code == 200
+
+
+def test_retry_after_is_sent_only_with_429(api):
+    r = api.post("/api/v1/merchants", json={})
+    assert r.status_code == 422 and "Retry-After" not in r.headers
 
 
 def test_a_key_with_a_valid_id_but_another_prefix_is_refused(api, merchant):

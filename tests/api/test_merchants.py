@@ -6,7 +6,7 @@ from tests.helpers import assert_problem
 
 
 def test_registration_returns_the_merchant_and_a_key_shown_once(api):
-    r = api.post("/api/v1/merchants", json={"name": "贝贝童车馆", "price_tier": 3, "scale": "small",
+    r = api.post("/api/v1/merchants", json={"name": "贝贝童车馆", "categories": ["stroller"], "price_tier": 3, "scale": "small",
                                             "city": "杭州"})
     assert r.status_code == 201
     body = r.get_json()
@@ -34,8 +34,26 @@ def test_me_shows_own_profile_and_patch_changes_it(api, merchant):
     assert api.get("/api/v1/merchants/me", merchant.key).get_json()["price_tier"] == 4
 
 
-def test_empty_patch_is_refused(api, merchant):
-    assert_problem(api.patch("/api/v1/merchants/me", merchant.key, json={}), 422, "validation_failed")
+def test_empty_patch_changes_nothing(api, merchant):
+    before = api.get("/api/v1/merchants/me", merchant.key).get_json()
+    r = api.patch("/api/v1/merchants/me", merchant.key, json={})
+    assert r.status_code == 200 and r.get_json() == before
+
+
+def test_blank_names_are_refused(api, merchant):
+    body = assert_problem(api.patch("/api/v1/merchants/me", merchant.key, json={"name": "   "}), 422)
+    assert body["errors"]["name"] == ["Must not be blank."]
+
+
+def test_a_key_can_be_created_without_a_body(api, merchant):
+    r = api.post("/api/v1/merchants/me/api-keys", merchant.key)
+    assert r.status_code == 201 and r.get_json()["label"] is None
+
+
+def test_revocation_answers_204_without_a_body(api, merchant):
+    new = api.post("/api/v1/merchants/me/api-keys", merchant.key, json={}).get_json()
+    r = api.delete(f"/api/v1/merchants/me/api-keys/{new['id']}", merchant.key)
+    assert r.status_code == 204 and r.data == b"" and "Content-Type" not in r.headers
 
 
 def test_status_cannot_be_mass_assigned(api, merchant):

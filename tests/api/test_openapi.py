@@ -6,9 +6,7 @@ def test_openapi_document_describes_every_api_route(api, app):
         if rule.rule.startswith("/api/"):
             path = rule.rule
             for arg in rule.arguments:
-                path = path.replace(f"<int:{arg}>", f"{{{arg}}}").replace(f"<{arg}>", f"{{{arg}}}")
-            if "<any(" in path:
-                continue
+                path = path.replace(f"<id:{arg}>", f"{{{arg}}}").replace(f"<{arg}>", f"{{{arg}}}")
             assert path in documented, path
 
 
@@ -18,6 +16,18 @@ def test_errors_are_documented_as_problem_json(api):
     assert "application/problem+json" in default["content"]
     schema = spec["components"]["schemas"]["Problem"]
     assert {"type", "title", "status", "detail", "code"} <= set(schema["properties"])
+
+
+def test_common_refusals_are_documented(api):
+    spec = api.get("/openapi.json").get_json()
+    store = spec["paths"]["/api/v1/stores/{store_id}"]["get"]
+    assert "404" in store["responses"] and "401" in store["responses"]
+    param = store["parameters"][0] if "parameters" in store else \
+        spec["paths"]["/api/v1/stores/{store_id}"]["parameters"][0]
+    assert param["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+    create = spec["paths"]["/api/v1/stores"]["post"]["responses"]
+    assert {"400", "413", "415", "422"} <= set(create)
+    assert "/healthz" in spec["paths"]
 
 
 def test_authenticated_routes_declare_bearer_security(api):

@@ -5,7 +5,7 @@ from tests.helpers import assert_problem
 def test_registration_is_rate_limited_per_address(api, app, monkeypatch):
     monkeypatch.setitem(app.config, "REGISTRATION_RATE_LIMIT", "3 per minute")
     limiter.reset()
-    body = {"name": "限流测试", "price_tier": 1, "scale": "micro", "city": "杭州"}
+    body = {"name": "限流测试", "categories": ["tea"], "price_tier": 1, "scale": "micro", "city": "杭州"}
     try:
         statuses = [api.post("/api/v1/merchants", json=body).status_code for _ in range(3)]
         assert statuses == [201, 201, 201]

@@ -31,6 +31,25 @@ def test_each_request_logs_one_json_line_with_its_request_id(api, merchant, log_
     assert isinstance(line["duration_ms"], float)
 
 
+def test_keys_put_in_urls_or_request_ids_are_not_logged(api, merchant, log_lines):
+    api.get(f"/api/v1/{merchant.key}")
+    r = api.get("/healthz", headers={"X-Request-Id": merchant.key[:60]})
+    assert r.headers["X-Request-Id"] != merchant.key[:60]
+    text = json.dumps(log_lines())
+    assert merchant.key.split("_", 2)[2][:20] not in text
+
+
+def test_error_lines_carry_the_request_id(api, merchant, log_lines, monkeypatch):
+    from exchange.merchants import services
+
+    monkeypatch.setattr(services, "list_stores", lambda *a: 1 / 0)
+    r = api.get("/api/v1/stores", merchant.key, headers={"X-Request-Id": "req-0000-1111"})
+    assert r.status_code == 500
+    errors = [line for line in log_lines() if line.get("levelname", line.get("level")) == "ERROR"
+              or line.get("message") == "unhandled error"]
+    assert errors and all(line["request_id"] == "req-0000-1111" for line in errors)
+
+
 def test_a_bad_request_id_is_replaced(api, log_lines):
     r = api.get("/healthz", headers={"X-Request-Id": "<script>alert(1)</script>"})
     assert "<" not in r.headers["X-Request-Id"] and len(r.headers["X-Request-Id"]) == 32

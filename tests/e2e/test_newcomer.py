@@ -13,7 +13,8 @@ pytestmark = pytest.mark.e2e
 
 def test_register_create_store_and_terminal_key_through_gunicorn(live_server):
     status, _, body = live_server.request("POST", "/api/v1/merchants", {
-        "name": "贝贝童车馆", "price_tier": 3, "scale": "small", "city": "杭州"})
+        "name": "贝贝童车馆", "categories": ["stroller"], "price_tier": 3, "scale": "small",
+        "city": "杭州"})
     assert status == 201
     key = json.loads(body)["api_key"]["key"]
     status, _, body = live_server.request("POST", "/api/v1/stores",
@@ -57,3 +58,25 @@ def test_production_refuses_to_start_without_secrets():
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert lines == ["exchange: production refuses to start: missing EXCHANGE_OPERATOR_KEY, "
                      "EXCHANGE_SIGNING_KEY_DIR, EXCHANGE_PSEUDONYM_KEY"]
+
+
+def test_oversized_chunked_body_is_413_not_cut_short(live_server):
+    import socket
+    from urllib.parse import urlparse
+
+    port = urlparse(live_server.url).port
+    body = b'{"name": "' + b"a" * (2 * 1024 * 1024) + b'"}'
+    request = (b"POST /api/v1/merchants HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+               b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+               + f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        try:
+            sock.sendall(request)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer and close before reading everything
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head = answer.split(b"\r\n", 1)[0]
+    assert head.startswith(b"HTTP/1.1 413"), answer[:300]
+    assert b"application/problem+json" in answer

@@ -1,0 +1,46 @@
+"""The OpenAPI document, completed: id converters and the errors every route can answer with."""
+
+from __future__ import annotations
+
+from apispec import BasePlugin
+from werkzeug.routing import BaseConverter
+
+from .fields import MAX_ID
+
+
+class IdConverter(BaseConverter):
+    """`<id:name>`: ASCII digits naming a database id (fullwidth or huge numbers are 404)."""
+
+    regex = r"[0-9]{1,10}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= MAX_ID:
+            from werkzeug.routing import ValidationError
+
+            raise ValidationError()
+        return number
+
+    def to_url(self, value) -> str:
+        return str(int(value))
+
+
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
+class CommonErrorsPlugin(BasePlugin):
+    """Document the refusals shared by whole classes of routes, once, here."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for method, operation in (operations or {}).items():
+            responses = operation.setdefault("responses", {})
+            if "{" in (path or ""):
+                responses.setdefault("404", "NOT_FOUND")
+            if method in ("post", "patch", "put") and "requestBody" in operation:
+                for status, name in (("400", "BAD_REQUEST"), ("413", "REQUEST_ENTITY_TOO_LARGE"),
+                                     ("415", "UNSUPPORTED_MEDIA_TYPE"), ("422", "UNPROCESSABLE_ENTITY")):
+                    responses.setdefault(status, name)
+
+
+def register_openapi_extras(api) -> None:
+    api.register_converter(IdConverter, lambda converter: dict(ID_SCHEMA))
