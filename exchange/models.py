@@ -4,4 +4,5 @@ from .audit import AuditEvent  # noqa: F401
 from .categories.models import Category, CategoryRelation, merchant_categories  # noqa: F401
 from .merchants.models import ApiKey, Merchant, Store  # noqa: F401
 from .partners.models import Partnership, PartnershipTerms  # noqa: F401
+from .partners.search_index import PartnerSearchEntry  # noqa: F401
 from .orm import Base  # noqa: F401

@@ -10,6 +10,7 @@ from ..categories.models import Category
 from ..orm import Base
 
 SCALES = ("micro", "small", "medium", "large")
+MAX_CATEGORIES = 5
 MERCHANT_STATUSES = ("active", "suspended")
 
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 import marshmallow as ma
 
 from ..fields import StrictInteger, StrictSchema, Text
-from .models import SCALES
+from .models import MAX_CATEGORIES, SCALES
 
 
 def Categories(**kwargs) -> ma.fields.List:
     return ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=40)),
-                          validate=ma.validate.Length(min=1, max=5),
+                          validate=ma.validate.Length(min=1, max=MAX_CATEGORIES),
                           metadata={"description": "1–5 category ids from GET /categories"}, **kwargs)
 
 

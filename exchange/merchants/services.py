@@ -12,6 +12,7 @@ from ..categories.services import known_categories
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..orm import transaction
+from ..partners.search_index import refresh_merchant
 from .models import ApiKey, Merchant, Store
 
 
@@ -40,6 +41,7 @@ def register_merchant(*, name: str, categories: list[str], price_tier: int, scal
                             categories=known_categories(categories))
         session.add(merchant)
         session.flush()
+        refresh_merchant(session, merchant)
         issued = _issue_key(session, merchant.id, "merchant", "registration")
         audit.record(session, actor=f"merchant:{merchant.id}", merchant_id=merchant.id,
                      action="merchant.registered", subject_type="merchant",
@@ -64,6 +66,7 @@ def update_merchant(principal: Principal, changes: dict) -> Merchant:
                 value = known_categories(value)
             setattr(merchant, field, value)
         merchant.updated_at = clock.now()
+        refresh_merchant(session, merchant)
         audit.record(session, actor=principal.actor, merchant_id=merchant.id,
                      action="merchant.updated", subject_type="merchant", subject_id=merchant.id,
                      fields=sorted(changes))
@@ -78,6 +81,7 @@ def set_merchant_status(principal: Principal, merchant_id: int, status: str) -> 
         before = merchant.status
         merchant.status = status
         merchant.updated_at = clock.now()
+        refresh_merchant(session, merchant)
         audit.record(session, actor=principal.actor, merchant_id=merchant.id,
                      action=f"merchant.{status}", subject_type="merchant",
                      subject_id=merchant.id, from_state=before, to_state=status)

@@ -1,16 +1,23 @@
-"""Ranked partner suggestions: complementary, never competing, never already partnered."""
+"""Ranked partner suggestions: complementary, never competing, never already partnered.
+
+The database ranks rows of the partner search index with `matching.score` in one index-only
+scan of the complementary categories and keeps the best; only those merchants are loaded.
+A merchant complementing through several categories has a row for each, all with the same
+score, so `limit × MAX_CATEGORIES` rows always hold `limit` different merchants.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from ..categories.models import CategoryRelation, merchant_categories
+from ..categories.models import CategoryRelation
 from ..categories.services import blocked_categories, categories_of
 from ..extensions import db
-from ..merchants.models import Merchant
+from ..merchants.models import MAX_CATEGORIES, Merchant
 from . import matching
 from .models import LIVE_STATUSES, Partnership
+from .search_index import PartnerSearchEntry as E
 
 
 def suggest_partners(merchant_id: int, *, limit: int, city: str | None = None) -> list[dict]:
@@ -22,44 +29,39 @@ def suggest_partners(merchant_id: int, *, limit: int, city: str | None = None) -
         select(CategoryRelation.related_id, CategoryRelation.category_id)
         .where(CategoryRelation.category_id.in_(mine), CategoryRelation.kind == "complements")
     ).all()
-    wanted = {theirs for theirs, _ in complement_pairs} - blocked
+    wanted = sorted({theirs for theirs, _ in complement_pairs} - blocked)
     if not wanted:
         return []
 
-    mc = merchant_categories
-    complementing = (select(mc.c.merchant_id, func.count().label("n"))
-                     .where(mc.c.category_id.in_(wanted)).group_by(mc.c.merchant_id).subquery())
-    competing = select(mc.c.merchant_id).where(mc.c.category_id.in_(blocked))
+    score = _score_sql(me, wanted).label("score")
+    competing = select(E.merchant_id).where(E.category_id.in_(blocked))
     partnered = (select(case((Partnership.low_id == merchant_id, Partnership.high_id),
                              else_=Partnership.low_id))
                  .where(or_(Partnership.low_id == merchant_id, Partnership.high_id == merchant_id),
                         Partnership.status.in_(LIVE_STATUSES)))
-    score = _score_sql(me, complementing.c.n).label("score")
-    query = (
-        select(Merchant, complementing.c.n, score)
-        .join(complementing, complementing.c.merchant_id == Merchant.id)
-        .where(Merchant.id != merchant_id, Merchant.status == "active",
-               Merchant.id.not_in(competing), Merchant.id.not_in(partnered))
-        .order_by(score.desc(), Merchant.id)
-        .limit(limit)
-        .options(selectinload(Merchant.categories))
-    )
+    query = (select(E.merchant_id, score)
+             .where(E.category_id.in_(wanted), E.active, E.merchant_id != merchant_id,
+                    E.merchant_id.not_in(competing), E.merchant_id.not_in(partnered))
+             .order_by(score.desc(), E.merchant_id).limit(limit * MAX_CATEGORIES))
     if city:
-        query = query.where(Merchant.city == city)
-    rows = session.execute(query).all()
-    return [_suggestion(me, row.Merchant, row.n, complement_pairs) for row in rows]
+        query = query.where(E.city == city)
+    ranked = list(dict.fromkeys(row.merchant_id for row in session.execute(query)))[:limit]
+    merchants = {m.id: m for m in session.scalars(
+        select(Merchant).where(Merchant.id.in_(ranked)).options(selectinload(Merchant.categories)))}
+    return [_suggestion(me, merchants[i], complement_pairs, set(wanted)) for i in ranked]
 
 
-def _score_sql(me: Merchant, n):
-    """matching.score() as SQL, so the database ranks and limits (tested equal to the pure one)."""
-    tier_gap = func.abs(Merchant.price_tier - me.price_tier)
-    scale_gap = func.abs(case(matching.SCALE_RANK, value=Merchant.scale, else_=0)
-                         - matching.SCALE_RANK[me.scale])
+def _score_sql(me: Merchant, wanted: list[str]):
+    """matching.score() as SQL over one index row (tested equal to the pure one)."""
+    several = or_(*[and_(E.category_id != w, E.categories.contains(f",{w},", autoescape=True))
+                    for w in wanted])
+    tier_gap = func.abs(E.price_tier - me.price_tier)
+    scale_gap = func.abs(E.scale_rank - matching.SCALE_RANK[me.scale])
     return (
-        case((n >= 2, matching.COMPLEMENT_FIRST + matching.COMPLEMENT_MORE),
+        case((several, matching.COMPLEMENT_FIRST + matching.COMPLEMENT_MORE),
              else_=matching.COMPLEMENT_FIRST)
         + case((tier_gap == 0, matching.TIER_SAME), (tier_gap == 1, matching.TIER_NEAR), else_=0)
-        + case((Merchant.city == me.city, matching.CITY_SAME), else_=0)
+        + case((E.city == me.city, matching.CITY_SAME), else_=0)
         + case((scale_gap == 0, matching.SCALE_SAME), (scale_gap == 1, matching.SCALE_NEAR), else_=0)
     )
 
@@ -68,11 +70,11 @@ def _profile(m: Merchant) -> matching.Profile:
     return matching.Profile(price_tier=m.price_tier, scale=m.scale, city=m.city)
 
 
-def _suggestion(me: Merchant, them: Merchant, n: int, complement_pairs) -> dict:
+def _suggestion(me: Merchant, them: Merchant, complement_pairs, wanted: set[str]) -> dict:
     theirs = set(them.category_ids)
     pairs = sorted((t, m) for t, m in complement_pairs if t in theirs)
     return {
         "merchant": them,
-        "score": matching.score(_profile(me), _profile(them), n),
+        "score": matching.score(_profile(me), _profile(them), len(theirs & wanted)),
         "reasons": matching.reasons(_profile(me), _profile(them), pairs),
     }

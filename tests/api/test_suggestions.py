@@ -127,3 +127,27 @@ def test_sql_ranking_agrees_with_the_pure_formula(api, session):
 
 def test_terminal_keys_cannot_ask_for_suggestions(api, merchant):
     assert_problem(api.get("/api/v1/partner-suggestions", merchant.terminal_key), 403)
+
+
+def test_profile_changes_reach_the_suggestions_at_once(api, app):
+    me = api.register("我", categories=["stroller"], city="杭州")
+    other = api.register("孕婴店", categories=["maternity"], city="杭州")
+    assert _names(_suggest(api, me, city="杭州")) == ["孕婴店"]
+    api.patch("/api/v1/merchants/me", other.key, json={"city": "上海"})
+    assert _names(_suggest(api, me, city="杭州")) == []
+    assert _names(_suggest(api, me, city="上海")) == ["孕婴店"]
+    api.patch("/api/v1/merchants/me", other.key, json={"categories": ["maternity", "stroller"]})
+    assert _names(_suggest(api, me)) == []
+    api.patch("/api/v1/merchants/me", other.key, json={"categories": ["baby_formula"]})
+    assert _names(_suggest(api, me)) == ["孕婴店"]
+    api.post(f"/api/v1/operator/merchants/{other.id}/suspend", app.config["OPERATOR_KEY"])
+    assert _names(_suggest(api, me)) == []
+    api.post(f"/api/v1/operator/merchants/{other.id}/reinstate", app.config["OPERATOR_KEY"])
+    assert _names(_suggest(api, me)) == ["孕婴店"]
+
+
+def test_a_merchant_with_many_matching_categories_is_listed_once(api):
+    me = api.register("我", categories=["stroller"])
+    api.register("全能母婴", categories=["maternity", "baby_care", "baby_formula", "toys", "kids_clothing"])
+    items = _suggest(api, me, limit=1)
+    assert _names(items) == ["全能母婴"] and items[0]["score"] == 100

@@ -1,0 +1,73 @@
+"""What every benchmark needs: fresh databases, an app on them, timing, the machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("EXCHANGE_ENV", "testing")
+
+RESULTS = Path(__file__).resolve().parent / "results"
+POSTGRES_URL = os.environ.get("EXCHANGE_BENCH_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def each_database():
+    """Yield (label, url) for a fresh migrated SQLite file, then a fresh PostgreSQL database."""
+    from tests.databases import fresh_database
+
+    tmp = tempfile.mkdtemp()
+    for label, base in (("SQLite", None), ("PostgreSQL", POSTGRES_URL)):
+        with fresh_database(base, Path(tmp)) as url:
+            yield label, url
+
+
+def timed(fn, repeat: int) -> list[float]:
+    """Wall-clock seconds of each of `repeat` calls."""
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def summary_ms(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    return {
+        "median_ms": round(statistics.median(ordered) * 1000, 3),
+        "p95_ms": round(ordered[int(len(ordered) * 0.95) - 1] * 1000, 3),
+        "p99_ms": round(ordered[max(int(len(ordered) * 0.99) - 1, 0)] * 1000, 3),
+        "n": len(ordered),
+    }
+
+
+def machine() -> dict:
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
+            "postgresql": _postgres_version()}
+
+
+def _postgres_version() -> str:
+    try:
+        return subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "unknown"
+
+
+def save(name: str, result: dict) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    result = {"benchmark": name, "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+              "machine": machine(), **result}
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
