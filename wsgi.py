@@ -4,10 +4,14 @@ import sys
 
 from config import ConfigError
 from exchange import create_app
+from exchange.coupons.keys import KeyRingError
 
 try:
     app = create_app()
-except ConfigError as error:
+    # A server must be able to sign coupons; the CLI must not need keys (it makes the first one).
+    if app.config["EXCHANGE_ENV"] == "production" and "gunicorn" in sys.modules:
+        app.extensions["keyring"].refresh(force=True)
+except (ConfigError, KeyRingError) as error:
     # One line naming what is missing, not a traceback.
     print(f"exchange: {error}", file=sys.stderr)
     raise SystemExit(3) from None

@@ -56,6 +56,7 @@ def _development(cfg: dict, env: Mapping[str, str]) -> None:
 def _testing(cfg: dict, env: Mapping[str, str]) -> None:
     _development(cfg, env)
     cfg["TESTING"] = True
+    cfg["BATCH_WORKER"] = env.get("EXCHANGE_BATCH_WORKER", "0") == "1"
     cfg["REGISTRATION_RATE_LIMIT"] = env.get("EXCHANGE_REGISTRATION_RATE_LIMIT", "10000 per hour")
 
 

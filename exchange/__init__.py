@@ -30,6 +30,7 @@ def _instance_dir():
 
 def register_extensions(app: Flask) -> None:
     from . import clock, requestlog, web
+    from .coupons import signing, worker
     from .extensions import api, db, limiter
     from .openapi import IdConverter, register_openapi_extras
 
@@ -45,16 +46,21 @@ def register_extensions(app: Flask) -> None:
         "bearer", {"type": "http", "scheme": "bearer",
                    "description": "A merchant key `mk_…`, a terminal key `tk_…` or the operator key"})
     web.register_routes(app)
+    signing.init_app(app)
+    worker.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     from . import models  # noqa: F401  (every table known before the first query)
     from .extensions import api
     from .categories.routes import blp as categories
+    from .coupons.pages import blp as customer
+    from .coupons.routes import blp as coupons
     from .merchants.routes import blp as merchants
+    from .offers.routes import blp as offers
     from .partners.routes import blp as partners
 
-    for blueprint in (merchants, categories, partners):
+    for blueprint in (merchants, categories, partners, offers, coupons, customer):
         api.register_blueprint(blueprint)
 
 

@@ -63,6 +63,42 @@ def exchange_group():
     pass
 
 
+@exchange_group.command("rotate-keys")
+@with_appcontext
+def rotate_keys():
+    """Add a new current coupon-signing key; older keys keep verifying until retired."""
+    from .coupons.signing import keyring
+
+    kid = keyring().rotate()
+    click.echo(f"new current signing key: {kid}")
+    for key_id, status in sorted(keyring().statuses().items(), key=lambda kv: int(kv[0])):
+        click.echo(f"  key {key_id}: {status}")
+
+
+@exchange_group.command("retire-key")
+@click.argument("kid")
+@with_appcontext
+def retire_key(kid):
+    """Stop accepting coupons signed with key KID (for a leaked key; rotate first)."""
+    from .coupons.keys import KeyRingError
+    from .coupons.signing import keyring
+
+    try:
+        keyring().retire(kid)
+    except KeyRingError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"key {kid} retired: coupons it signed are refused from now on")
+
+
+@exchange_group.command("run-batches")
+@with_appcontext
+def run_batches():
+    """Finish every pending coupon batch now, in this process."""
+    from .coupons.batches import work
+
+    click.echo(f"batches worked on: {work()}")
+
+
 @exchange_group.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when merchants already exist.")
 @click.option("--keys-file", type=click.Path(dir_okay=False), default=None,

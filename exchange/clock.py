@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 UTC = timezone.utc
+# An instant before anything: "check a signature but not its expiry".
+UTC_MIN = datetime(1970, 1, 2, tzinfo=timezone.utc)
 
 _offset = timedelta(0)
 

@@ -49,18 +49,18 @@ class Base(DeclarativeBase):
 
 
 @contextmanager
-def transaction(*, immediate: bool = False) -> Iterator[Session]:
+def transaction() -> Iterator[Session]:
     """Run a unit of work: commit on success, roll back on any exception.
 
-    `immediate=True` takes SQLite's write lock at BEGIN, so two writers queue instead of one
-    failing with "database is locked" (PostgreSQL ignores the option).
+    On SQLite the write lock is taken at BEGIN (IMMEDIATE), so concurrent writers queue on the
+    busy timeout; a deferred transaction that reads and then writes would instead fail at once
+    with "database is locked" when another writer got in between. PostgreSQL ignores it.
     """
     session = db.session()
     if session.in_transaction():
         # Close whatever read-only work (authentication, lookups) ran before this unit.
         session.rollback()
-    if immediate:
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     try:
         yield session
         session.commit()

@@ -46,8 +46,9 @@ def database_url(base_db_url, db_dir):
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
-    app = create_app({"DATABASE_URL": database_url, "PUBLIC_URL": "http://exchange.test"})
+def app(database_url, db_dir):
+    app = create_app({"DATABASE_URL": database_url, "PUBLIC_URL": "http://exchange.test",
+                      "SIGNING_KEY_DIR": str(db_dir / "signing-keys")})
     yield app
     db.engine.dispose()
 
@@ -86,4 +87,4 @@ def session(connection):
     return db.session
 
 
-from tests.helpers import api, merchant, other_merchant  # noqa: E402,F401  (shared fixtures)
+from tests.helpers import api, merchant, other_merchant, world  # noqa: E402,F401  (shared fixtures)

@@ -88,3 +88,50 @@ def assert_problem(response, status: int, code: str | None = None):
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+def partner_up(api: ApiClient, proposer: Actor, partner: Actor, rate_bps: int = 500) -> int:
+    r = api.post("/api/v1/partnerships", proposer.key, json={
+        "partner_id": partner.id, "commission": {"type": "percent", "rate_bps": rate_bps}, "currency": "CNY"})
+    assert r.status_code == 201, r.get_json()
+    pid = r.get_json()["id"]
+    assert api.post(f"/api/v1/partnerships/{pid}/accept", partner.key).status_code == 200
+    return pid
+
+
+def offer_body(**overrides) -> dict:
+    from datetime import timedelta
+
+    from exchange import clock
+
+    now = clock.now()
+    body = {"title": "满200减30 孕婴好物", "discount": {"type": "amount", "amount": 3000},
+            "min_spend": 20000, "currency": "CNY",
+            "valid_from": (now - timedelta(days=1)).isoformat(),
+            "valid_until": (now + timedelta(days=30)).isoformat()}
+    body.update(overrides)
+    return body
+
+
+def make_offer(api: ApiClient, owner: Actor, **overrides) -> dict:
+    r = api.post("/api/v1/offers", owner.key, json=offer_body(**overrides))
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+@dataclass
+class World:
+    stroller: Actor
+    maternity: Actor
+    outsider: Actor
+    offer: dict
+
+
+@pytest.fixture
+def world(api) -> World:
+    """The article's pair: the stroller shop hands out the maternity store's coupons."""
+    stroller = api.register("贝贝童车馆", categories=["stroller"])
+    maternity = api.register("暖暖孕婴坊", categories=["maternity", "baby_care"])
+    outsider = api.register("老周五金", categories=["hardware"])
+    partner_up(api, stroller, maternity)
+    return World(stroller, maternity, outsider, make_offer(api, maternity))

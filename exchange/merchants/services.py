@@ -104,7 +104,7 @@ def list_merchant_keys(principal: Principal) -> list[ApiKey]:
 
 
 def revoke_merchant_key(principal: Principal, key_id: int) -> None:
-    with transaction(immediate=True) as session:
+    with transaction() as session:
         key = session.scalar(select(ApiKey).where(
             ApiKey.id == key_id, ApiKey.merchant_id == principal.merchant_id,
             ApiKey.kind == "merchant"))

@@ -36,7 +36,7 @@ def propose_partnership(principal: Principal, partner_id: int, terms: dict) -> P
     me = principal.merchant_id
     if partner_id == me:
         raise Unprocessable("A merchant cannot partner with itself.", code="self_partnership")
-    with transaction(immediate=True) as session:
+    with transaction() as session:
         partner = session.get(Merchant, partner_id)
         if partner is None:
             raise NotFound("No such merchant.")
@@ -86,7 +86,7 @@ def get_partnership(principal: Principal, partnership_id: int, *, lock: bool = F
 
 def move_partnership(principal: Principal, partnership_id: int, action: str) -> Partnership:
     me = principal.merchant_id
-    with transaction(immediate=True) as session:
+    with transaction() as session:
         p = get_partnership(principal, partnership_id, lock=True)
         before, terms = p.status, p.terms
         after = next_status(action, before,
@@ -109,7 +109,7 @@ def move_partnership(principal: Principal, partnership_id: int, action: str) -> 
 
 
 def propose_terms(principal: Principal, partnership_id: int, terms: dict) -> PartnershipTerms:
-    with transaction(immediate=True) as session:
+    with transaction() as session:
         p = get_partnership(principal, partnership_id, lock=True)
         if p.status not in ("active", "paused"):
             raise Conflict(f"New terms can be proposed only for an active or paused partnership, not "
@@ -128,7 +128,7 @@ def propose_terms(principal: Principal, partnership_id: int, terms: dict) -> Par
 
 def decide_terms(principal: Principal, partnership_id: int, version: int, action: str) -> PartnershipTerms:
     me = principal.merchant_id
-    with transaction(immediate=True) as session:
+    with transaction() as session:
         p = get_partnership(principal, partnership_id, lock=True)
         terms = next((t for t in p.terms if t.version == version), None)
         if terms is None or version == 1:
@@ -165,8 +165,7 @@ def terms_in_force(partnership: Partnership, at: datetime) -> PartnershipTerms |
 
 
 def _mine(principal: Principal):
-    return or_(Partnership.proposer_id == principal.merchant_id,
-               Partnership.partner_id == principal.merchant_id)
+    return _mine_by_id(principal.merchant_id)
 
 
 def _put_in_force(terms: PartnershipTerms, at: datetime) -> None:
@@ -187,3 +186,27 @@ def _end_terms(p: Partnership, at: datetime) -> None:
             terms.effective_until = at
         elif terms.status == "proposed":
             terms.status, terms.decided_at = "withdrawn", at
+
+
+def active_partnership(a: int, b: int, at: datetime) -> tuple[Partnership, PartnershipTerms] | None:
+    """The partnership of `a` and `b` with the terms in force at `at`, if it is active then:
+    status active, accepted terms in force, and inside their starts_at/ends_at window."""
+    partnership = db.session.scalar(select(Partnership).where(
+        Partnership.low_id == min(a, b), Partnership.high_id == max(a, b),
+        Partnership.status == "active"))
+    if partnership is None:
+        return None
+    terms = terms_in_force(partnership, at)
+    if terms is None or (terms.starts_at and at < terms.starts_at) or (terms.ends_at and at >= terms.ends_at):
+        return None
+    return partnership, terms
+
+
+def active_partner_ids(merchant_id: int) -> set[int]:
+    rows = db.session.execute(select(Partnership.proposer_id, Partnership.partner_id).where(
+        _mine_by_id(merchant_id), Partnership.status == "active")).all()
+    return {b if a == merchant_id else a for a, b in rows}
+
+
+def _mine_by_id(merchant_id: int):
+    return or_(Partnership.proposer_id == merchant_id, Partnership.partner_id == merchant_id)

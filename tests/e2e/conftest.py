@@ -50,8 +50,16 @@ class Server:
                               capture_output=True, text=True, timeout=120)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.call_failed = report.failed
+    return report
+
+
 @pytest.fixture
-def live_server(base_db_url, tmp_path):
+def live_server(base_db_url, tmp_path, request):
     """Start gunicorn (2 workers) on a migrated fresh database; yield a `Server`."""
     with fresh_database(base_db_url, tmp_path) as database_url:
         port = free_port()
@@ -72,6 +80,8 @@ def live_server(base_db_url, tmp_path):
             except subprocess.TimeoutExpired:
                 proc.kill()
             log.close()
+            if getattr(request.node, "call_failed", False):
+                print("---- gunicorn log (tail) ----\n" + (tmp_path / "gunicorn.log").read_text()[-6000:])
 
 
 def _wait_until_healthy(server: Server, proc: subprocess.Popen, log_path: Path) -> None:

@@ -1,0 +1,32 @@
+"""Manual coupon codes, for typing when a QR code is damaged: pure.
+
+13 characters of Crockford's base32 (no I, L, O or U) = 65 random bits, so codes can be
+neither guessed nor enumerated, and are shown in groups of 4-4-5. Typing is forgiving: case,
+spaces and dashes are ignored, and the letters people confuse with digits are read as digits.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+LENGTH = 13
+_CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_VALID = re.compile(f"^[{ALPHABET}]{{{LENGTH}}}$")
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+
+
+def display(code: str) -> str:
+    return f"{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+def normalize(text: str) -> str | None:
+    """The stored form of a typed code, or None if it cannot be one."""
+    if not isinstance(text, str) or len(text) > 40:
+        return None
+    cleaned = re.sub(r"[\s\-]", "", text).upper().translate(_CONFUSABLE)
+    return cleaned if _VALID.match(cleaned) else None

@@ -1,0 +1,107 @@
+"""Issuing coupons and packs: the checks an offer imposes, then signed coupons in bulk."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import func, insert, select, update
+
+from .. import audit, clock
+from ..auth import Principal
+from ..errors import Conflict, Forbidden, Unprocessable
+from ..ids import allocate
+from ..offers.models import Offer
+from ..offers.services import visible_offer
+from ..orm import transaction
+from . import codes
+from .models import Coupon, Pack
+from .privacy import pseudonym
+from .signing import Signer
+
+
+def issuable_offer(principal: Principal, offer_id: int) -> Offer:
+    """The offer, if the caller may hand out coupons of it right now; else a refusal."""
+    offer = visible_offer(principal, offer_id)
+    if offer.owner_id == principal.merchant_id:
+        raise Forbidden("Your partners hand out your offers; you redeem them.", code="not_a_distributor")
+    if offer.status != "active":
+        raise Conflict(f"This offer is {offer.status}: it issues no coupons.", code=f"offer_{offer.status}")
+    if offer.valid_until <= clock.now():
+        raise Conflict("This offer has expired: it issues no coupons.", code="offer_expired")
+    if offer.budget is not None and offer.budget_spent >= offer.budget:
+        raise Conflict("This offer's discount budget is used up.", code="budget_exhausted")
+    return offer
+
+
+def reserve(session, offer: Offer, count: int) -> None:
+    """Count `count` more coupons against `max_coupons`, atomically (concurrent issuers
+    cannot together pass the limit: the guarded UPDATE matches no row once it is reached)."""
+    guard = (Offer.max_coupons.is_(None)) | (Offer.coupons_issued + count <= Offer.max_coupons)
+    done = session.execute(update(Offer).where(Offer.id == offer.id, guard)
+                           .values(coupons_issued=Offer.coupons_issued + count)).rowcount
+    if not done:
+        raise Conflict("This offer has reached its maximum number of coupons.", code="max_coupons_reached")
+
+
+def customer_pseudonym(session, offer: Offer, customer_ref: str | None, count: int) -> str | None:
+    if customer_ref is None:
+        return None
+    alias = pseudonym(customer_ref, current_app.config["PSEUDONYM_KEY"])
+    if offer.per_customer_limit is not None:
+        held = session.scalar(select(func.count()).select_from(Coupon).where(
+            Coupon.offer_id == offer.id, Coupon.customer_pseudonym == alias))
+        if held + count > offer.per_customer_limit:
+            raise Conflict("This customer already holds as many coupons of this offer as it allows.",
+                           code="customer_limit_reached")
+    return alias
+
+
+def write_coupons(session, offer: Offer, distributor_id: int, count: int, *, signer: Signer,
+                  alias: str | None = None, batch_id: int | None = None,
+                  pack_id: int | None = None) -> list[dict]:
+    """Sign and insert `count` coupons in one statement; return their rows."""
+    at = clock.now()
+    rows = [dict(id=coupon_id, code=codes.new_code(), offer_id=offer.id, distributor_id=distributor_id,
+                 batch_id=batch_id, pack_id=pack_id, customer_pseudonym=alias,
+                 uses_total=offer.uses_per_coupon, uses_left=offer.uses_per_coupon, status="active",
+                 token=signer.coupon(coupon_id, offer.valid_until), issued_at=at,
+                 expires_at=offer.valid_until, first_viewed_at=None)
+            for coupon_id in allocate(session, "coupons", count)]
+    session.execute(insert(Coupon), rows)
+    return rows
+
+
+def issue_coupons(principal: Principal, offer_id: int, count: int, customer_ref: str | None) -> list[dict]:
+    with transaction() as session:
+        offer = issuable_offer(principal, offer_id)
+        session.refresh(offer, with_for_update=True)
+        alias = customer_pseudonym(session, offer, customer_ref, count)
+        reserve(session, offer, count)
+        rows = write_coupons(session, offer, principal.merchant_id, count, signer=Signer(), alias=alias)
+        audit.record(session, actor=principal.actor, merchant_id=principal.merchant_id,
+                     action="coupons.issued", subject_type="offer", subject_id=offer.id, count=count)
+    return rows
+
+
+def issue_pack(principal: Principal, offer_ids: list[int], customer_ref: str | None) -> Pack:
+    if len(set(offer_ids)) != len(offer_ids):
+        raise Unprocessable("Each offer can appear in a pack once.", code="validation_failed",
+                            errors={"offer_ids": ["Duplicate offer ids."]})
+    with transaction() as session:
+        offers = [issuable_offer(principal, i) for i in offer_ids]
+        signer = Signer()
+        pack_id = allocate(session, "packs", 1)[0]
+        expires_at = max(o.valid_until for o in offers)
+        pack = Pack(id=pack_id, distributor_id=principal.merchant_id, issued_at=clock.now(),
+                    expires_at=expires_at, token=signer.pack(pack_id, expires_at))
+        session.add(pack)
+        session.flush()
+        for offer in offers:
+            session.refresh(offer, with_for_update=True)
+            alias = customer_pseudonym(session, offer, customer_ref, 1)
+            reserve(session, offer, 1)
+            write_coupons(session, offer, principal.merchant_id, 1, signer=signer, alias=alias,
+                          pack_id=pack_id)
+        audit.record(session, actor=principal.actor, merchant_id=principal.merchant_id,
+                     action="pack.issued", subject_type="pack", subject_id=pack_id, offers=offer_ids)
+    return pack
+

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..orm import Base
+
+
+class Coupon(Base):
+    """One printed or sent coupon of an offer, handed out by one distributor.
+
+    Its id comes from `id_blocks` (it is signed into the token before the row is written).
+    `uses_left` never goes below zero: the database refuses it (SPEC §4.1's backstop).
+    """
+
+    __tablename__ = "coupons"
+    __table_args__ = (
+        CheckConstraint("uses_left >= 0 AND uses_left <= uses_total", name="uses_in_range"),
+        CheckConstraint("status IN ('active', 'revoked')", name="status_known"),
+        Index("ix_coupons_offer_customer", "offer_id", "customer_pseudonym"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    code: Mapped[str] = mapped_column(String(13), unique=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"))
+    distributor_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("coupon_batches.id"), index=True)
+    pack_id: Mapped[int | None] = mapped_column(ForeignKey("packs.id"), index=True)
+    customer_pseudonym: Mapped[str | None] = mapped_column(String(64))
+    uses_total: Mapped[int]
+    uses_left: Mapped[int]
+    status: Mapped[str] = mapped_column(String(8))
+    token: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    first_viewed_at: Mapped[datetime | None]
+
+    offer: Mapped["Offer"] = relationship()  # noqa: F821
+
+
+class CouponBatch(Base):
+    """A large issue done in the background. `issued` moves only in the same transaction as the
+    coupons it counts, so a crash can neither lose nor double a chunk; a worker holds the batch
+    through a lease that another worker may take over once it lapses."""
+
+    __tablename__ = "coupon_batches"
+    __table_args__ = (
+        CheckConstraint("issued >= 0 AND issued <= requested", name="issued_in_range"),
+        CheckConstraint("status IN ('pending', 'running', 'done', 'cancelled')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
+    distributor_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    requested: Mapped[int]
+    issued: Mapped[int]
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    detail: Mapped[str | None] = mapped_column(String(200))
+
+
+class Pack(Base):
+    """One QR holding coupons of several partners' offers (the article's pooled promotion)."""
+
+    __tablename__ = "packs"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    distributor_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    token: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+    coupons: Mapped[list[Coupon]] = relationship(order_by="Coupon.id")

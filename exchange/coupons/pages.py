@@ -1,0 +1,118 @@
+"""The customer's coupon page `/c/<token>`, its QR image, and the public keys (JWKS).
+
+No account, no JavaScript, a strict Content-Security-Policy: a phone camera opens the link
+printed in the QR, and the page says what the coupon is worth, where, until when, and whether
+it still is. Chinese by default; English by `Accept-Language` or `?lang=en`.
+"""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, render_template, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..errors import DomainError
+from ..problems import problem
+from . import views
+from .images import qr_response
+from .schemas import JwksSchema
+from .signing import keyring
+
+blp = Blueprint("customer", __name__, description="What customers and offline tills use")
+
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+       "form-action 'none'; frame-ancestors 'none'")
+
+TEXT = {
+    "zh": {"title": "优惠券", "pack": "联合优惠礼包", "value": "优惠", "min_spend": "最低消费",
+           "valid_until": "有效期至", "uses_left": "剩余次数", "stores": "适用门店",
+           "code": "券码", "show": "结账时出示此页面或报出券码",
+           "status": {"valid": "可使用", "used": "已使用", "expired": "已过期", "revoked": "已失效"},
+           "paused": "商家暂停了此优惠，请稍后再试", "invalid_title": "无效的优惠券",
+           "invalid": "这不是有效的优惠券：二维码可能损坏、被修改或不是本平台签发的。",
+           "beijing": "北京时间", "other_lang": "English", "other_code": "en"},
+    "en": {"title": "Coupon", "pack": "Partner coupon pack", "value": "Value", "min_spend": "Minimum spend",
+           "valid_until": "Valid until", "uses_left": "Uses left", "stores": "Accepted at",
+           "code": "Code", "show": "Show this page or tell the cashier the code at checkout",
+           "status": {"valid": "Valid", "used": "Used", "expired": "Expired", "revoked": "No longer valid"},
+           "paused": "The store has paused this offer for now", "invalid_title": "Not a valid coupon",
+           "invalid": "This is not a valid coupon: the QR code may be damaged, altered, or not issued "
+                      "by this exchange.",
+           "beijing": "Beijing time", "other_lang": "中文", "other_code": "zh"},
+}
+
+
+def _lang() -> str:
+    asked = request.args.get("lang")
+    if asked in TEXT:
+        return asked
+    return request.accept_languages.best_match(["zh", "en"], default="zh") or "zh"
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def _html(body: str, status: int) -> Response:
+    response = Response(body, status=status, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _page(token: str) -> Response:
+    lang = _lang()
+    try:
+        subject = views.token_subject(token)
+    except DomainError as error:
+        if _wants_json():
+            return problem(error.status if error.status != 410 else 400, error.code, error.title, error.detail)
+        return _html(render_template("invalid.html", t=TEXT[lang], lang=lang), 400)
+    page = views.customer_view(subject, lang)
+    views.note_viewed(subject.coupons if page["kind"] == "pack" else [subject])
+    if _wants_json():
+        return jsonify(page)
+    return _html(render_template("coupon.html", page=page, t=TEXT[lang], lang=lang, token=token), 200)
+
+
+@blp.route("/c/<string:token>")
+class CouponPage(MethodView):
+    @blp.response(200, content_type="text/html")
+    @blp.alt_response(400, response="BAD_REQUEST")
+    def get(self, token):
+        """The customer's coupon page (HTML; JSON with `Accept: application/json`)."""
+        return _page(token)
+
+
+@blp.route("/C/<string:token>")
+class CouponPageUpper(MethodView):
+    @blp.response(200, content_type="text/html")
+    def get(self, token):
+        """The same page: QR codes spell the link's prefix in capitals (QR alphanumeric mode)."""
+        return _page(token)
+
+
+@blp.route("/c/<string:token>/qr.png")
+class PublicQrPng(MethodView):
+    @blp.response(200, content_type="image/png")
+    def get(self, token):
+        """The coupon link's QR code as PNG, shown on the customer's page."""
+        views.token_subject(token)
+        return qr_response(token, "png")
+
+
+@blp.route("/c/<string:token>/qr.svg")
+class PublicQrSvg(MethodView):
+    @blp.response(200, content_type="image/svg+xml")
+    def get(self, token):
+        """The coupon link's QR code as SVG."""
+        views.token_subject(token)
+        return qr_response(token, "svg")
+
+
+@blp.route("/.well-known/jwks.json")
+class Jwks(MethodView):
+    @blp.response(200, JwksSchema)
+    def get(self):
+        """The exchange's coupon-signing public keys (Ed25519), for verifying coupons offline."""
+        return keyring().jwks()

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, current_app, stream_with_context
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from ..auth import current_principal, requires
+from ..extensions import db
+from . import batches, issuing, views
+from .images import MIMETYPES, qr_response
+from .models import Coupon
+from .schemas import (
+    BatchCreateSchema, BatchSchema, CouponPageSchema, CouponQuerySchema, CouponSchema,
+    IssuedCouponListSchema, IssueSchema, PackCreateSchema, PackSchema,
+)
+from .sheets import sheet_response
+
+blp = Blueprint("coupons", __name__, url_prefix="/api/v1",
+                description="Coupons: issue, batch, print, pack, look up")
+
+
+@blp.route("/offers/<id:offer_id>/coupons")
+class IssueCoupons(MethodView):
+    @requires("merchant")
+    @blp.arguments(IssueSchema)
+    @blp.response(201, IssuedCouponListSchema)
+    def post(self, body, offer_id):
+        """Distributor: issue 1–1,000 signed coupons of a partner's offer, e.g. to print on a
+        receipt. Each comes with its token, landing page and QR image links."""
+        rows = issuing.issue_coupons(current_principal(), offer_id, body["count"], body["customer_ref"])
+        return {"items": [{**row, **views.links(row["token"])} for row in rows]}
+
+
+@blp.route("/offers/<id:offer_id>/coupon-batches")
+class CreateBatch(MethodView):
+    @requires("merchant")
+    @blp.arguments(BatchCreateSchema)
+    @blp.response(202, BatchSchema)
+    def post(self, body, offer_id):
+        """Distributor: issue up to 100,000 coupons in the background; poll the batch for progress."""
+        return batches.create_batch(current_principal(), offer_id, body["count"])
+
+
+@blp.route("/coupon-batches/<id:batch_id>")
+class BatchView(MethodView):
+    @requires("merchant")
+    @blp.response(200, BatchSchema)
+    def get(self, batch_id):
+        """A batch you asked for, with its progress."""
+        return batches.own_batch(current_principal(), batch_id)
+
+
+@blp.route("/coupon-batches/<id:batch_id>/export.csv")
+class BatchCsv(MethodView):
+    @requires("merchant")
+    @blp.response(200, content_type="text/csv")
+    def get(self, batch_id):
+        """The batch's coupons as CSV: code, link, expiry, uses (what has been issued so far)."""
+        batch = batches.own_batch(current_principal(), batch_id)
+        base = current_app.config["PUBLIC_URL"]
+
+        def rows():
+            out = io.StringIO()
+            writer = csv.writer(out)
+            writer.writerow(["code", "link", "expires_at", "uses"])
+            query = (select(Coupon.code, Coupon.token, Coupon.expires_at, Coupon.uses_total)
+                     .where(Coupon.batch_id == batch.id).order_by(Coupon.id))
+            for n, row in enumerate(db.session.execute(query.execution_options(yield_per=2000)), 1):
+                writer.writerow([views.codes.display(row.code), f"{base}/c/{row.token}",
+                                 row.expires_at.isoformat(), row.uses_total])
+                if n % 1000 == 0:
+                    yield out.getvalue()
+                    out.seek(0)
+                    out.truncate()
+            yield out.getvalue()
+
+        response = Response(stream_with_context(rows()), mimetype="text/csv")
+        response.headers["Content-Disposition"] = f'attachment; filename="coupon-batch-{batch.id}.csv"'
+        return response
+
+
+@blp.route("/coupon-batches/<id:batch_id>/sheet.pdf")
+class BatchSheet(MethodView):
+    @requires("merchant")
+    @blp.response(200, content_type="application/pdf")
+    def get(self, batch_id):
+        """The batch as a printable A4 PDF: 12 coupons a page, each with its QR code and manual
+        code, the offer's title, value, the stores that accept it and its expiry."""
+        return sheet_response(batches.own_batch(current_principal(), batch_id))
+
+
+@blp.route("/packs")
+class Packs(MethodView):
+    @requires("merchant")
+    @blp.arguments(PackCreateSchema)
+    @blp.response(201, PackSchema)
+    def post(self, body):
+        """Distributor: one QR holding a coupon of each of several partners' offers; each part is
+        redeemed at its own partner."""
+        principal = current_principal()
+        pack = issuing.issue_pack(principal, body["offer_ids"], body["customer_ref"])
+        return {"id": pack.id, "token": pack.token, "expires_at": pack.expires_at,
+                **views.links(pack.token),
+                "parts": [views.merchant_view(principal, c) for c in pack.coupons]}
+
+
+@blp.route("/coupons")
+class Coupons(MethodView):
+    @requires("merchant")
+    @blp.arguments(CouponQuerySchema, location="query")
+    @blp.response(200, CouponPageSchema)
+    def get(self, query):
+        """Coupons you handed out, and coupons of your offers, oldest first (`after` pages on)."""
+        principal = current_principal()
+        page = views.list_coupons(principal, query["offer_id"], query["after"], query["limit"])
+        return {"items": [views.merchant_view(principal, c) for c in page],
+                "next_after": page[-1].id if len(page) == query["limit"] else None}
+
+
+@blp.route("/coupons/<string:code>")
+class CouponView(MethodView):
+    @requires("merchant")
+    @blp.response(200, CouponSchema)
+    def get(self, code):
+        """A coupon you handed out, or one of your offer's (by its manual code)."""
+        principal = current_principal()
+        return views.merchant_view(principal, views.visible_coupon(principal, code))
+
+
+def _image_route(fmt: str) -> None:
+    @requires("merchant")
+    @blp.response(200, content_type=MIMETYPES[fmt])
+    def get(self, code):
+        return qr_response(views.visible_coupon(current_principal(), code).token, fmt)
+
+    get.__doc__ = f"The coupon's QR code as {fmt.upper()} (cacheable; revalidate with If-None-Match)."
+    blp.route(f"/coupons/<string:code>/qr.{fmt}")(type(f"CouponQr{fmt.title()}", (MethodView,), {"get": get}))
+
+
+_image_route("png")
+_image_route("svg")

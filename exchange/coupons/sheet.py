@@ -1,0 +1,209 @@
+"""Printable A4 sheets of coupons (PDF), pure (no Flask, no database).
+
+reportlab's canvas keeps the whole document in memory until it is saved, so what a coupon costs
+in memory decides whether 100,000 of them fit. What is the same on every coupon (the offer text,
+the cut lines) is drawn once as a form and referenced; each QR is a small grey image, compressed
+as soon as it is drawn (~1.3 KB), not ~800 rectangles held uncompressed until the save.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import BinaryIO, Iterable
+
+from PIL import Image
+from reportlab import rl_config
+from reportlab.lib.colors import Color
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen.canvas import Canvas
+
+from exchange.coupons.qr import make_qr
+
+# One of Adobe's standard CID fonts: readers substitute an installed Chinese font, so no font
+# file is shipped or embedded.
+TEXT_FONT = "STSong-Light"
+CODE_FONT = "Courier-Bold"  # the manual code is typed in by a cashier: 0/O and 1/I must differ
+MARGIN = 10 * mm  # office printers cannot print closer than ~5 mm to the paper's edge
+PADDING = 2.5 * mm  # a cut a millimetre off the dashed line must not reach the QR's quiet zone
+QR_SIZE = 34 * mm  # a version-10 symbol plus its quiet zone: ~0.47 mm a module, phone-scannable
+# Readers smooth an image they enlarge less than about 4x (poppler does, whatever the PDF says),
+# which blurs one-pixel modules on screen and at 150 dpi. Square blocks of 4 pixels keep the edges
+# hard at any scale, for twice the bytes of one pixel a module (1.3 KB instead of 0.65 KB).
+PIXELS_PER_MODULE = 4
+LEADING = 1.18
+CUT_LINE = Color(0.6, 0.6, 0.6)
+# The CMap reportlab uses for STSong-Light (UniGB-UCS2-H) has no U+00B7, and it sizes the
+# proportional U+00A5 as full width, leaving a gap after it: use the GB full-width forms, which
+# are the glyphs Adobe's newer UniGB-UTF16-H maps both to anyway.
+_GB_FORMS = str.maketrans({"\u00b7": "\u30fb", "\u00a5": "\uffe5"})
+# A dark module (1) is ink (grey 0), a light one (0) paper (255).
+_MODULE_TO_GREY = bytes.maketrans(b"\x00\x01", b"\xff\x00")
+
+_fonts_ready = False
+
+
+@dataclass(frozen=True)
+class SheetHeader:
+    title: str  # the offer's title
+    value_text: str  # "立减 ¥30.00 · 满 ¥200.00 可用 / ¥30.00 off orders of ¥200.00+"
+    owner_name: str  # the merchant where the coupon is redeemed
+    stores: list[str]  # "store name · address", one a store where it is accepted
+    expires_text: str
+
+
+@dataclass(frozen=True)
+class SheetCoupon:
+    code: str  # the manual code, printed under the QR
+    public_url: str
+    token: str  # signed; the QR encodes public_url + "/c/" + token
+
+
+def _prepare_reportlab() -> None:
+    global _fonts_ready
+    if not _fonts_ready:
+        pdfmetrics.registerFont(UnicodeCIDFont(TEXT_FONT))
+        # ASCII85 (reportlab's default) only matters for 7-bit transports; we write bytes, and it
+        # adds 25% to every QR image and page, in memory and on disk. Process-wide, like the font.
+        rl_config.useA85 = 0
+        _fonts_ready = True
+
+
+def write_sheet(out: BinaryIO, header: SheetHeader, coupons: Iterable[SheetCoupon], *,
+                columns: int = 3, rows: int = 4) -> int:
+    """Write the PDF to `out`; return the number of pages. `coupons` may be a generator of
+    100,000 items: consume it lazily."""
+    if columns < 1 or rows < 1:
+        raise ValueError("a sheet needs at least one column and one row")
+    _prepare_reportlab()
+    page_w, page_h = A4
+    cell_w = (page_w - 2 * MARGIN) / columns
+    cell_h = (page_h - 2 * MARGIN) / rows
+    qr_size = min(QR_SIZE, cell_w - 2 * PADDING, cell_h / 2)
+    code_size = min(14.0, qr_size / 7)
+    text_top = cell_h - PADDING - qr_size - code_size * 1.2
+
+    canvas = Canvas(out, pagesize=A4, pageCompression=1)
+    canvas.setTitle(header.title)
+    _define_offer_form(canvas, header, cell_w, text_top)
+    _define_cut_form(canvas, columns, rows, cell_w, cell_h)
+
+    per_page = columns * rows
+    count = 0
+    for count, coupon in enumerate(coupons, start=1):
+        slot = (count - 1) % per_page
+        if slot == 0:
+            if count > 1:
+                canvas.showPage()
+            canvas.doForm("cut")
+        x = MARGIN + (slot % columns) * cell_w
+        y = page_h - MARGIN - (slot // columns + 1) * cell_h
+        _draw_coupon(canvas, coupon, x, y, cell_w, cell_h, qr_size, code_size)
+    if count == 0:
+        raise ValueError("no coupons to print")  # an empty PDF is not a sheet
+    canvas.save()
+    return (count + per_page - 1) // per_page
+
+
+def _draw_coupon(canvas: Canvas, coupon: SheetCoupon, x: float, y: float, cell_w: float,
+                 cell_h: float, qr_size: float, code_size: float) -> None:
+    qr_y = y + cell_h - PADDING - qr_size
+    canvas.drawImage(_qr_image(coupon), x + (cell_w - qr_size) / 2, qr_y, qr_size, qr_size)
+    size = min(code_size, code_size * (cell_w - 2 * PADDING)
+               / max(1.0, pdfmetrics.stringWidth(coupon.code, CODE_FONT, code_size)))
+    canvas.setFont(CODE_FONT, size)
+    canvas.drawCentredString(x + cell_w / 2, qr_y - code_size * 0.85, coupon.code)
+    canvas.saveState()
+    canvas.translate(x, y)
+    canvas.doForm("offer")
+    canvas.restoreState()
+
+
+def _qr_image(coupon: SheetCoupon) -> ImageReader:
+    matrix = make_qr(coupon.public_url, coupon.token, box_size=1).get_matrix()
+    pixels = b"".join(map(bytes, matrix)).translate(_MODULE_TO_GREY)
+    # Grey 'L', not 1-bit: reportlab widens any other mode to RGB, three times the bytes.
+    image = Image.frombytes("L", (len(matrix), len(matrix)), pixels)
+    size = len(matrix) * PIXELS_PER_MODULE
+    # An ImageReader, not the PIL image: reportlab names a bare PIL image by its repr (its
+    # address), which a later image can reuse; an ImageReader is named by a digest of its pixels.
+    return ImageReader(image.resize((size, size), Image.Resampling.NEAREST))
+
+
+def _define_offer_form(canvas: Canvas, header: SheetHeader, cell_w: float,
+                       text_top: float) -> None:
+    width = cell_w - 2 * PADDING
+    # The largest type that fits under the QR: offer texts vary from "满100减10" to paragraphs.
+    for scale in (1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.5):
+        lines = _offer_lines(header, width, scale)
+        if sum(size * LEADING for _, size in lines) <= text_top - PADDING:
+            break
+    canvas.beginForm("offer")
+    baseline = text_top
+    for text, size in lines:
+        baseline -= size * LEADING
+        canvas.setFont(TEXT_FONT, size)
+        canvas.drawCentredString(cell_w / 2, baseline + size * 0.2, text)
+    canvas.endForm()
+
+
+def _offer_lines(header: SheetHeader, width: float, scale: float) -> list[tuple[str, float]]:
+    def block(text: str, size: float, max_lines: int) -> list[tuple[str, float]]:
+        return [(line, size * scale) for line in _wrap(text, size * scale, width, max_lines)]
+
+    lines = block(header.title, 13, 2) + block(header.value_text, 9, 3)
+    lines += block(header.owner_name, 8.5, 1)
+    for store in header.stores[:2]:
+        lines += block(store, 7.5, 1)
+    if len(header.stores) > 2:
+        # "等 N 家门店" counts all the stores ("A, B and others: N stores"); "+N more" the rest.
+        extra = len(header.stores) - 2
+        lines += block(f"等 {len(header.stores)} 家门店 / +{extra} more", 7.5, 1)
+    return lines + block(header.expires_text, 7.5, 3)
+
+
+def _wrap(text: str, size: float, width: float, max_lines: int) -> list[str]:
+    text = " ".join(text.translate(_GB_FORMS).split())
+    # Offer texts are "中文 / English": when they need two lines, each language gets its own.
+    parts = [text] if _fits(text, size, width) else text.split(" / ")
+    lines = [line for part in parts for line in _break_lines(part, size, width)]
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and not _fits(last + "…", size, width):
+            last = last[:-1]
+        lines = [*lines[:max_lines - 1], last.rstrip() + "…"]
+    return lines
+
+
+def _break_lines(text: str, size: float, width: float) -> list[str]:
+    lines, line = [], ""
+    for char in text:
+        if _fits(line + char, size, width):
+            line += char
+            continue
+        # Break at the last space so English words stay whole; Chinese may break anywhere.
+        head, space, tail = line.rpartition(" ")
+        lines.append(head if space and head else line)
+        line = (tail if space and head else "") + char
+    return [s.strip() for s in [*lines, line] if s.strip()]
+
+
+def _fits(text: str, size: float, width: float) -> bool:
+    return pdfmetrics.stringWidth(text, TEXT_FONT, size) <= width
+
+
+def _define_cut_form(canvas: Canvas, columns: int, rows: int, cell_w: float,
+                     cell_h: float) -> None:
+    page_w, page_h = A4
+    canvas.beginForm("cut")
+    canvas.setStrokeColor(CUT_LINE)
+    canvas.setLineWidth(0.3)
+    canvas.setDash(3, 3)
+    for i in range(columns + 1):
+        canvas.line(MARGIN + i * cell_w, MARGIN, MARGIN + i * cell_w, page_h - MARGIN)
+    for j in range(rows + 1):
+        canvas.line(MARGIN, MARGIN + j * cell_h, page_w - MARGIN, MARGIN + j * cell_h)
+    canvas.endForm()

@@ -1,0 +1,47 @@
+"""A background thread in each server process that finishes coupon batches.
+
+Leases keep several processes from working on one batch; when a process dies its batches are
+taken over once their lease lapses, so a batch survives a restart of the whole server.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import Flask
+
+from .batches import work, worker_name
+
+log = logging.getLogger("exchange.batches")
+IDLE_SECONDS = 1.0
+_started: set[int] = set()
+_lock = threading.Lock()
+
+
+def _loop(app: Flask) -> None:
+    owner = worker_name()
+    while True:
+        try:
+            with app.app_context():
+                worked = work(owner)
+        except Exception:
+            log.exception("batch worker failed; retrying")
+            worked = 0
+        if not worked:
+            time.sleep(IDLE_SECONDS)
+
+
+def start_worker(app: Flask) -> None:
+    """Start this process's worker once (gunicorn forks workers: start after the fork)."""
+    with _lock:
+        if id(app) in _started:
+            return
+        _started.add(id(app))
+    threading.Thread(target=_loop, args=(app,), name="coupon-batches", daemon=True).start()
+
+
+def init_app(app: Flask) -> None:
+    if app.config.get("BATCH_WORKER", True):
+        app.before_request(lambda: start_worker(app))

@@ -1,0 +1,84 @@
+"""Batches: up to 100,000 coupons in the background, exactly as many as asked, restart-safe."""
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from exchange import clock
+from exchange.coupons import batches
+from exchange.coupons.models import Coupon, CouponBatch
+from exchange.offers.models import Offer
+from tests.helpers import assert_problem, make_offer
+
+
+def create(api, world, count, offer_id=None):
+    return api.post(f"/api/v1/offers/{offer_id or world.offer['id']}/coupon-batches",
+                    world.stroller.key, json={"count": count})
+
+
+def test_batch_is_accepted_then_finished_by_a_worker(api, world, session):
+    r = create(api, world, 2500)
+    assert r.status_code == 202
+    batch = r.get_json()
+    assert batch["status"] == "pending" and batch["issued"] == 0 and batch["progress"] == 0
+    assert batches.work("worker-a") == 1
+    done = api.get(f"/api/v1/coupon-batches/{batch['id']}", world.stroller.key).get_json()
+    assert done["status"] == "done" and done["issued"] == 2500 and done["progress"] == 1
+    codes = session.scalars(select(Coupon.code).where(Coupon.batch_id == batch["id"])).all()
+    assert len(codes) == len(set(codes)) == 2500
+
+
+def test_count_is_1_to_100000(api, world):
+    assert_problem(create(api, world, 0), 422)
+    assert_problem(create(api, world, 100_001), 422)
+
+
+def test_batch_reserves_max_coupons_up_front(api, world):
+    offer = make_offer(api, world.maternity, max_coupons=1000)
+    assert create(api, world, 800, offer["id"]).status_code == 202
+    assert_problem(create(api, world, 201, offer["id"]), 409, "max_coupons_reached")
+    assert_problem(api.post(f"/api/v1/offers/{offer['id']}/coupons", world.stroller.key, json={"count": 201}),
+                   409, "max_coupons_reached")
+
+
+def test_a_crashed_worker_is_taken_over_and_nothing_is_doubled(api, world, session):
+    batch_id = create(api, world, 2500).get_json()["id"]
+    assert batches.claim_batch("worker-a") == batch_id
+    assert batches.issue_next_chunk(batch_id, "worker-a")  # one chunk, then worker-a dies
+    assert batches.claim_batch("worker-b") is None  # its lease still holds
+    clock.advance(batches.LEASE + timedelta(seconds=1))
+    assert batches.work("worker-b") == 1
+    assert not batches.issue_next_chunk(batch_id, "worker-a")  # the old owner cannot continue
+    b = session.get(CouponBatch, batch_id)
+    session.refresh(b)
+    count = session.scalar(select(func.count()).select_from(Coupon).where(Coupon.batch_id == batch_id))
+    assert b.status == "done" and b.issued == count == 2500
+
+
+def test_ending_the_offer_cancels_the_rest_of_a_batch(api, world, session):
+    batch_id = create(api, world, 2500).get_json()["id"]
+    batches.claim_batch("worker-a")
+    batches.issue_next_chunk(batch_id, "worker-a")
+    api.post(f"/api/v1/offers/{world.offer['id']}/end", world.maternity.key)
+    assert not batches.issue_next_chunk(batch_id, "worker-a")
+    body = api.get(f"/api/v1/coupon-batches/{batch_id}", world.stroller.key).get_json()
+    assert body["status"] == "cancelled" and body["issued"] == 1000 and "ended" in body["detail"]
+    assert session.get(Offer, world.offer["id"]).coupons_issued == 1000
+
+
+def test_csv_export_lists_every_coupon(api, world):
+    batch_id = create(api, world, 1234).get_json()["id"]
+    batches.work("worker-a")
+    r = api.get(f"/api/v1/coupon-batches/{batch_id}/export.csv", world.stroller.key)
+    assert r.mimetype == "text/csv" and "attachment" in r.headers["Content-Disposition"]
+    lines = r.get_data(as_text=True).strip().splitlines()
+    assert lines[0] == "code,link,expires_at,uses" and len(lines) == 1235
+    assert lines[1].split(",")[1].startswith("http://exchange.test/c/ey")
+
+
+def test_only_the_distributor_sees_its_batch(api, world):
+    batch_id = create(api, world, 10).get_json()["id"]
+    for key in (world.maternity.key, world.outsider.key):
+        assert_problem(api.get(f"/api/v1/coupon-batches/{batch_id}", key), 404)
+        assert_problem(api.get(f"/api/v1/coupon-batches/{batch_id}/export.csv", key), 404)
+        assert_problem(api.get(f"/api/v1/coupon-batches/{batch_id}/sheet.pdf", key), 404)
