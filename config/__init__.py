@@ -34,6 +34,8 @@ def _base(env: Mapping[str, str]) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("EXCHANGE_REDIS_URL", "memory://"),
         "REGISTRATION_RATE_LIMIT": env.get("EXCHANGE_REGISTRATION_RATE_LIMIT", "20 per hour"),
         "LOG_LEVEL": env.get("EXCHANGE_LOG_LEVEL", "INFO"),
+        "BATCH_WORKER": env.get("EXCHANGE_BATCH_WORKER", "1") == "1",
+        "BATCH_LEASE_SECONDS": int(env.get("EXCHANGE_BATCH_LEASE_SECONDS", "60")),
         # Bodies over 1 MiB are refused with 413 before any parsing.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "JSON_SORT_KEYS": False,

@@ -12,6 +12,7 @@ import os
 import socket
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import or_, select, update
 
 from .. import audit, clock
@@ -25,7 +26,11 @@ from .models import CouponBatch
 from .signing import Signer
 
 CHUNK = 1000
-LEASE = timedelta(seconds=60)
+
+
+def lease() -> timedelta:
+    """How long a silent worker keeps a batch before another may take it over."""
+    return timedelta(seconds=current_app.config["BATCH_LEASE_SECONDS"])
 
 
 def worker_name() -> str:
@@ -69,7 +74,7 @@ def claim_batch(owner: str) -> int | None:
             # The lease condition is checked again by the UPDATE itself: two workers can pick the
             # same candidate, only one of them updates it.
             taken = session.execute(update(CouponBatch).where(CouponBatch.id == batch_id, free).values(
-                lease_owner=owner, lease_until=now + LEASE, status="running")).rowcount
+                lease_owner=owner, lease_until=now + lease(), status="running")).rowcount
             if taken:
                 return batch_id
     return None
@@ -88,7 +93,7 @@ def issue_next_chunk(batch_id: int, owner: str, chunk: int = CHUNK) -> bool:
         count = min(chunk, batch.requested - batch.issued)
         write_coupons(session, offer, batch.distributor_id, count, signer=Signer(), batch_id=batch.id)
         batch.issued += count
-        batch.lease_until = clock.now() + LEASE
+        batch.lease_until = clock.now() + lease()
         if batch.issued == batch.requested:
             batch.status, batch.finished_at, batch.lease_owner = "done", clock.now(), None
             return False

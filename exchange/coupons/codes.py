@@ -7,17 +7,27 @@ spaces and dashes are ignored, and the letters people confuse with digits are re
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 LENGTH = 13
+# base32 of random bytes, re-lettered: as random as choosing each character, ~20× faster, which
+# matters when a batch prints 100,000 of them.
+_FROM_RFC4648 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET.encode())
 _CONFUSABLE = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _VALID = re.compile(f"^[{ALPHABET}]{{{LENGTH}}}$")
 
 
 def new_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    return new_codes(1)[0]
+
+
+def new_codes(count: int) -> list[str]:
+    """`count` fresh codes from one read of the system's random source."""
+    text = base64.b32encode(secrets.token_bytes(10 * count)).translate(_FROM_RFC4648).decode()
+    return [text[i:i + LENGTH] for i in range(0, 16 * count, 16)]
 
 
 def display(code: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import column as sa_column, func, insert, select, table as sa_table, update
 
 from .. import audit, clock
 from ..auth import Principal
@@ -59,15 +59,29 @@ def write_coupons(session, offer: Offer, distributor_id: int, count: int, *, sig
                   alias: str | None = None, batch_id: int | None = None,
                   pack_id: int | None = None) -> list[dict]:
     """Sign and insert `count` coupons in one statement; return their rows."""
-    at = clock.now()
-    rows = [dict(id=coupon_id, code=codes.new_code(), offer_id=offer.id, distributor_id=distributor_id,
+    at, until = clock.now(), offer.valid_until
+    rows = [dict(id=coupon_id, code=code, offer_id=offer.id, distributor_id=distributor_id,
                  batch_id=batch_id, pack_id=pack_id, customer_pseudonym=alias,
                  uses_total=offer.uses_per_coupon, uses_left=offer.uses_per_coupon, status="active",
-                 token=signer.coupon(coupon_id, offer.valid_until), issued_at=at,
-                 expires_at=offer.valid_until, first_viewed_at=None)
-            for coupon_id in allocate(session, "coupons", count)]
-    session.execute(insert(Coupon), rows)
+                 token=signer.coupon(coupon_id, until), issued_at=at, expires_at=until,
+                 first_viewed_at=None)
+            for coupon_id, code in zip(allocate(session, "coupons", count), codes.new_codes(count))]
+    _insert_many(session.connection(), rows, constants={"issued_at": at, "expires_at": until})
     return rows
+
+
+_COUPONS = Coupon.__table__
+# The same columns without types: values below are already in the database's form.
+_RAW_COUPONS = sa_table("coupons", *[sa_column(name) for name in _COUPONS.c.keys()])
+
+
+def _insert_many(connection, rows: list[dict], constants: dict) -> None:
+    """Insert rows whose datetime columns share `constants`: convert those once, through the
+    columns' own types, instead of once per row (a 100,000-coupon batch spends its time
+    signing, not formatting the same two timestamps)."""
+    bound = {name: _COUPONS.c[name].type._cached_bind_processor(connection.dialect)(value)
+             for name, value in constants.items()}
+    connection.execute(insert(_RAW_COUPONS), [{**row, **bound} for row in rows])
 
 
 def issue_coupons(principal: Principal, offer_id: int, count: int, customer_ref: str | None) -> list[dict]:

@@ -14,6 +14,7 @@ to about 40 characters; an offer-id claim would push it to version 11 for most d
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -32,8 +33,14 @@ class TokenRefused(DomainError):
     status, code, title = 400, "invalid_signature", "Not a valid coupon"
 
 
+_JWS = jwt.PyJWS()
+
+
 def sign(claims: dict, *, kid: str, private_key, typ: str) -> str:
-    return jwt.encode(claims, private_key, algorithm=ALGORITHM, headers={"kid": kid, "typ": typ})
+    # Claims are a few integers: serialise them directly and hand PyJWT's JWS layer the bytes
+    # (the JWT layer would re-encode and re-check them, which costs a batch ~10% of its time).
+    payload = json.dumps(claims, separators=(",", ":")).encode()
+    return _JWS.encode(payload, private_key, algorithm=ALGORITHM, headers={"kid": kid, "typ": typ})
 
 
 def verify(token: str, public_keys: Mapping[str, object], *, now: datetime,

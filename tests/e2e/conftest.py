@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -58,30 +59,50 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture
-def live_server(base_db_url, tmp_path, request):
-    """Start gunicorn (2 workers) on a migrated fresh database; yield a `Server`."""
-    with fresh_database(base_db_url, tmp_path) as database_url:
-        port = free_port()
-        env = {**os.environ, "EXCHANGE_ENV": "development", "EXCHANGE_DATABASE_URL": database_url,
-               "EXCHANGE_SIGNING_KEY_DIR": str(tmp_path / "keys"), "PORT": str(port),
-               "EXCHANGE_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-        log = open(tmp_path / "gunicorn.log", "w")
+def start_server(database_url: str, tmp_path: Path, **env_overrides) -> tuple[subprocess.Popen, Server]:
+    """gunicorn (2 workers) on a free port, in its own process group so it can be killed whole."""
+    port = free_port()
+    env = {**os.environ, "EXCHANGE_ENV": "development", "EXCHANGE_DATABASE_URL": database_url,
+           "EXCHANGE_SIGNING_KEY_DIR": str(tmp_path / "keys"), "PORT": str(port),
+           "EXCHANGE_PUBLIC_URL": f"http://127.0.0.1:{port}", **env_overrides}
+    log_path = tmp_path / f"gunicorn-{port}.log"
+    with open(log_path, "w") as log:
         proc = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "wsgi:app"], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
-        server = Server(f"http://127.0.0.1:{port}", database_url, env)
-        try:
-            _wait_until_healthy(server, proc, tmp_path / "gunicorn.log")
-            yield server
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            log.close()
-            if getattr(request.node, "call_failed", False):
-                print("---- gunicorn log (tail) ----\n" + (tmp_path / "gunicorn.log").read_text()[-6000:])
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = Server(f"http://127.0.0.1:{port}", database_url, env)
+    server.log_path = log_path
+    _wait_until_healthy(server, proc, log_path)
+    return proc, server
+
+
+def stop_server(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@pytest.fixture
+def fresh_db_url(base_db_url, tmp_path):
+    with fresh_database(base_db_url, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def live_server(fresh_db_url, tmp_path, request):
+    """A migrated fresh database served by gunicorn; yields a `Server`."""
+    proc, server = start_server(fresh_db_url, tmp_path)
+    try:
+        yield server
+    finally:
+        stop_server(proc)
+        if getattr(request.node, "call_failed", False):
+            print("---- gunicorn log (tail) ----\n" + server.log_path.read_text()[-6000:])
 
 
 def _wait_until_healthy(server: Server, proc: subprocess.Popen, log_path: Path) -> None:
