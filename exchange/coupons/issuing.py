@@ -81,7 +81,20 @@ def _insert_many(connection, rows: list[dict], constants: dict) -> None:
     signing, not formatting the same two timestamps)."""
     bound = {name: _COUPONS.c[name].type._cached_bind_processor(connection.dialect)(value)
              for name, value in constants.items()}
-    connection.execute(insert(_RAW_COUPONS), [{**row, **bound} for row in rows])
+    if connection.dialect.name == "postgresql":
+        _copy_rows(connection, [{**row, **bound} for row in rows])
+    else:
+        connection.execute(insert(_RAW_COUPONS), [{**row, **bound} for row in rows])
+
+
+def _copy_rows(connection, rows: list[dict]) -> None:
+    """PostgreSQL's COPY, inside the session's transaction: several times faster than
+    multi-row INSERTs for a batch's chunks."""
+    names = list(_COUPONS.c.keys())
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY coupons ({', '.join(names)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[name] for name in names])
 
 
 def issue_coupons(principal: Principal, offer_id: int, count: int, customer_ref: str | None) -> list[dict]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from ..fields import Id, StrictInteger, StrictSchema, Text
+from ..fields import MAX_ID, Id, StrictInteger, StrictSchema, Text
 from ..merchants.schemas import list_schema
 from .codes import display
 
@@ -23,12 +23,17 @@ class PackCreateSchema(StrictSchema):
     customer_ref = Text(max_length=100, load_default=None, load_only=True)
 
 
-class IssuedCouponSchema(ma.Schema):
-    code = ma.fields.Function(lambda row: display(row["code"]))
-    payload = ma.fields.String(attribute="token", metadata={"description": "the signed token"})
-    landing_url = ma.fields.String()
+class LinksSchema(ma.Schema):
+    """Where a token leads: the customer's page and its QR images."""
+
+    landing_url = ma.fields.String(metadata={"description": "what the QR encodes; opens the customer page"})
     qr_png_url = ma.fields.String()
     qr_svg_url = ma.fields.String()
+
+
+class IssuedCouponSchema(LinksSchema):
+    code = ma.fields.Function(lambda row: display(row["code"]))
+    payload = ma.fields.String(attribute="token", metadata={"description": "the signed token"})
     expires_at = ma.fields.DateTime()
     uses_left = ma.fields.Integer()
 
@@ -36,7 +41,7 @@ class IssuedCouponSchema(ma.Schema):
 IssuedCouponListSchema = list_schema(IssuedCouponSchema)
 
 
-class CouponSchema(ma.Schema):
+class CouponSchema(LinksSchema):
     code = ma.fields.String()
     offer_id = ma.fields.Integer()
     distributor_id = ma.fields.Integer()
@@ -46,9 +51,6 @@ class CouponSchema(ma.Schema):
     issued_at = ma.fields.DateTime()
     expires_at = ma.fields.DateTime()
     payload = ma.fields.String()
-    landing_url = ma.fields.String()
-    qr_png_url = ma.fields.String()
-    qr_svg_url = ma.fields.String()
 
 
 class CouponPageSchema(ma.Schema):
@@ -57,8 +59,8 @@ class CouponPageSchema(ma.Schema):
 
 
 class CouponQuerySchema(StrictSchema):
-    offer_id = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=2**31 - 1))
-    after = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=2**31 - 1))
+    offer_id = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=MAX_ID))
+    after = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=MAX_ID))
     limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=1000))
 
 
@@ -74,12 +76,9 @@ class BatchSchema(ma.Schema):
     detail = ma.fields.String(allow_none=True)
 
 
-class PackSchema(ma.Schema):
+class PackSchema(LinksSchema):
     id = ma.fields.Integer()
     payload = ma.fields.String(attribute="token")
-    landing_url = ma.fields.String()
-    qr_png_url = ma.fields.String()
-    qr_svg_url = ma.fields.String()
     expires_at = ma.fields.DateTime()
     parts = ma.fields.List(ma.fields.Nested(CouponSchema))
 
