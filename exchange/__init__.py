@@ -59,8 +59,9 @@ def register_blueprints(app: Flask) -> None:
     from .merchants.routes import blp as merchants
     from .offers.routes import blp as offers
     from .partners.routes import blp as partners
+    from .redemptions.routes import blp as redemptions
 
-    for blueprint in (merchants, categories, partners, offers, coupons, customer):
+    for blueprint in (merchants, categories, partners, offers, coupons, customer, redemptions):
         api.register_blueprint(blueprint)
 
 

@@ -99,6 +99,21 @@ def run_batches():
     click.echo(f"batches worked on: {work()}")
 
 
+@exchange_group.command("check-ledger")
+@with_appcontext
+def check_ledger_command():
+    """Verify that every ledger transaction balances and every redemption has its entries."""
+    from .extensions import db
+    from .ledger.services import check_ledger
+
+    problems = check_ledger(db.session)
+    for line in problems:
+        click.echo(line, err=True)
+    if problems:
+        raise click.ClickException(f"ledger check failed: {len(problems)} problem(s)")
+    click.echo("ledger ok: every transaction balances and every redemption and reversal is posted")
+
+
 @exchange_group.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when merchants already exist.")
 @click.option("--keys-file", type=click.Path(dir_okay=False), default=None,

@@ -29,9 +29,8 @@ class ProblemSchema(ma.Schema):
     errors = ma.fields.Dict(metadata={"description": "per-field validation messages"})
 
 
-def problem(status: int, code: str, title: str, detail: str | None = None,
-            headers: dict | None = None, **extra) -> Response:
-    body = {
+def problem_document(status: int, code: str, title: str, detail: str | None = None, **extra) -> dict:
+    return {
         "type": f"https://coupon-exchange.example/problems/{code}",
         "title": title,
         "status": status,
@@ -39,6 +38,15 @@ def problem(status: int, code: str, title: str, detail: str | None = None,
         "code": code,
         **extra,
     }
+
+
+def problem_body(error: DomainError) -> dict:
+    return problem_document(error.status, error.code, error.title, error.detail, **error.extra)
+
+
+def problem(status: int, code: str, title: str, detail: str | None = None,
+            headers: dict | None = None, **extra) -> Response:
+    body = problem_document(status, code, title, detail, **extra)
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value

@@ -1,0 +1,27 @@
+"""Double-entry postings for CPS commission, pure: every list of postings sums to zero."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .models import COMMISSION_PAYABLE, COMMISSION_RECEIVABLE
+
+
+@dataclass(frozen=True)
+class Posting:
+    merchant_id: int
+    counterparty_id: int
+    account: str
+    amount: int
+
+
+def commission(owner_id: int, distributor_id: int, amount: int) -> list[Posting]:
+    """The owner owes the distributor `amount` (negative `amount` undoes part of that)."""
+    if amount == 0:
+        return []
+    return [Posting(distributor_id, owner_id, COMMISSION_RECEIVABLE, amount),
+            Posting(owner_id, distributor_id, COMMISSION_PAYABLE, -amount)]
+
+
+def balanced(postings: list[Posting]) -> bool:
+    return sum(p.amount for p in postings) == 0

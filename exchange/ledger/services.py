@@ -1,0 +1,57 @@
+"""Writing to the ledger (append-only) and checking that it is whole."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import clock
+from .models import LedgerEntry, LedgerTransaction
+from .postings import Posting, balanced
+
+
+class UnbalancedPostings(AssertionError):
+    pass
+
+
+def post(session: Session, *, kind: str, currency: str, postings: list[Posting], description: str,
+         redemption_id: int | None = None, reversal_id: int | None = None,
+         corrects_id: int | None = None) -> LedgerTransaction:
+    if not balanced(postings):
+        raise UnbalancedPostings(postings)
+    txn = LedgerTransaction(kind=kind, currency=currency, posted_at=clock.now(), description=description,
+                            redemption_id=redemption_id, reversal_id=reversal_id, corrects_id=corrects_id)
+    session.add(txn)
+    session.flush()
+    session.add_all(LedgerEntry(transaction_id=txn.id, merchant_id=p.merchant_id,
+                                counterparty_id=p.counterparty_id, account=p.account, amount=p.amount,
+                                currency=currency) for p in postings)
+    return txn
+
+
+def check_ledger(session: Session) -> list[str]:
+    """Every problem found, as sentences; an empty list means the ledger is whole."""
+    from ..redemptions.models import Redemption, Reversal
+
+    problems = []
+    unbalanced = session.execute(
+        select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount))
+        .group_by(LedgerEntry.transaction_id).having(func.sum(LedgerEntry.amount) != 0)).all()
+    problems += [f"transaction {t} does not balance: entries sum to {s}" for t, s in unbalanced]
+    for model, amount, column, kind in (
+            (Redemption, Redemption.commission_amount, LedgerTransaction.redemption_id, "redemption"),
+            (Reversal, Reversal.commission_clawback, LedgerTransaction.reversal_id, "reversal")):
+        # A zero commission moves no money, so it has nothing to post.
+        posted = select(column).where(LedgerTransaction.kind == kind, column.is_not(None))
+        missing = session.scalars(select(model.id).where(amount != 0, model.id.not_in(posted))).all()
+        problems += [f"{kind} {i} has no ledger transaction" for i in missing]
+    mismatched = session.execute(
+        select(Redemption.id, Redemption.commission_amount, Redemption.commission_clawed_back,
+               func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .outerjoin(LedgerTransaction, LedgerTransaction.redemption_id == Redemption.id)
+        .outerjoin(LedgerEntry, (LedgerEntry.transaction_id == LedgerTransaction.id)
+                   & (LedgerEntry.merchant_id == Redemption.distributor_id))
+        .group_by(Redemption.id, Redemption.commission_amount, Redemption.commission_clawed_back)).all()
+    problems += [f"redemption {i}: ledger says {s}, redemption says {c - back}"
+                 for i, c, back, s in mismatched if s != c - back]
+    return problems

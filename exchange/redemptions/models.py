@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..orm import Base
+
+
+class Redemption(Base):
+    """One use of a coupon at the owner's till, priced by the terms in force at that moment."""
+
+    __tablename__ = "redemptions"
+    __table_args__ = (
+        CheckConstraint("discount >= 0 AND discount <= order_amount", name="discount_in_range"),
+        CheckConstraint("paid_amount = order_amount - discount", name="paid_is_order_less_discount"),
+        CheckConstraint("refunded_amount >= 0 AND refunded_amount <= paid_amount", name="refund_in_range"),
+        CheckConstraint("commission_clawed_back >= 0 AND commission_clawed_back <= commission_amount",
+                        name="clawback_in_range"),
+        Index("ix_redemptions_owner_time", "owner_id", "redeemed_at"),
+        Index("ix_redemptions_distributor_time", "distributor_id", "redeemed_at"),
+        Index("ix_redemptions_offer_customer", "offer_id", "customer_pseudonym"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coupon_id: Mapped[int] = mapped_column(ForeignKey("coupons.id"), index=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    distributor_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"))
+    terms_id: Mapped[int] = mapped_column(ForeignKey("partnership_terms.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    order_amount: Mapped[int] = mapped_column(BigInteger)
+    discount: Mapped[int] = mapped_column(BigInteger)
+    paid_amount: Mapped[int] = mapped_column(BigInteger)
+    commission_amount: Mapped[int] = mapped_column(BigInteger)
+    refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    commission_clawed_back: Mapped[int] = mapped_column(BigInteger, default=0)
+    order_ref: Mapped[str | None] = mapped_column(String(64))
+    customer_pseudonym: Mapped[str | None] = mapped_column(String(64))
+    redeemed_at: Mapped[datetime]
+
+    coupon: Mapped["Coupon"] = relationship()  # noqa: F821
+    reversals: Mapped[list[Reversal]] = relationship(order_by="Reversal.id")
+
+    @property
+    def status(self) -> str:
+        if self.refunded_amount == 0:
+            return "redeemed"
+        return "reversed" if self.refunded_amount == self.paid_amount else "partially_reversed"
+
+
+class Reversal(Base):
+    """A refund of (part of) a redeemed order, clawing the commission back pro rata."""
+
+    __tablename__ = "reversals"
+    __table_args__ = (CheckConstraint("refund_amount > 0", name="refund_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    redemption_id: Mapped[int] = mapped_column(ForeignKey("redemptions.id"), index=True)
+    refund_amount: Mapped[int] = mapped_column(BigInteger)
+    commission_clawback: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(200))
+    use_restored: Mapped[bool]
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
+    reversed_at: Mapped[datetime]

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..auth import current_principal, requires
+from ..idempotency import run_idempotently
+from . import services
+from .schemas import (
+    DistributorRedemptionSchema, RedeemSchema, RedemptionPageSchema, RedemptionQuerySchema,
+    RedemptionSchema, ReversalCreateSchema, ReversalSchema, ScanSchema, VerifySchema,
+)
+
+blp = Blueprint("redemptions", __name__, url_prefix="/api/v1",
+                description="Redeeming coupons at the owner's till, and refunds")
+
+IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "required": True,
+                      "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                      "description": "a unique key per operation (e.g. a UUID); resend it on retries"}
+
+
+@blp.route("/redemptions/verify")
+class Verify(MethodView):
+    @requires("merchant", "terminal")
+    @blp.arguments(ScanSchema)
+    @blp.response(200, VerifySchema)
+    def post(self, body):
+        """Check a scanned coupon against an order: the discount and what the customer pays, or
+        why it is refused. Writes nothing."""
+        return services.verify(current_principal(), body["payload"], body["order_amount"], body["store_id"])
+
+
+@blp.route("/redemptions")
+class Redemptions(MethodView):
+    @requires("merchant")
+    @blp.arguments(RedemptionQuerySchema, location="query")
+    @blp.response(200, RedemptionPageSchema)
+    def get(self, query):
+        """Redemptions of your offers (`role=owner`) or of coupons you handed out
+        (`role=distributor`), oldest first; `after` pages on."""
+        principal = current_principal()
+        page = services.list_redemptions(principal, query["role"], query["from_"], query["to"],
+                                         query["after"], query["limit"])
+        view = RedemptionSchema() if query["role"] == "owner" else DistributorRedemptionSchema()
+        return {"items": view.dump(page, many=True),
+                "next_after": page[-1].id if len(page) == query["limit"] else None}
+
+    @requires("merchant", "terminal")
+    @blp.arguments(RedeemSchema)
+    @blp.response(201, RedemptionSchema)
+    @blp.doc(parameters=[IDEMPOTENCY_HEADER])
+    def post(self, body):
+        """Redeem a coupon for an order, exactly once (requires `Idempotency-Key`). The owner then
+        owes the distributor the partnership's commission."""
+        principal = current_principal()
+        return run_idempotently(
+            principal.merchant_id, body, 201, RedemptionSchema().dump,
+            lambda seal: services.redeem(principal, body["payload"], body["order_amount"],
+                                         body["order_ref"], body["store_id"], seal))
+
+
+@blp.route("/redemptions/<id:redemption_id>")
+class RedemptionView(MethodView):
+    @requires("merchant", "terminal")
+    @blp.response(200, RedemptionSchema)
+    def get(self, redemption_id):
+        """A redemption at your stores (the distributor sees its own view in the list)."""
+        r = services.visible_redemption(current_principal(), redemption_id)
+        if current_principal().merchant_id != r.owner_id:
+            return DistributorRedemptionSchema().dump(r)
+        return r
+
+
+@blp.route("/redemptions/<id:redemption_id>/reversals")
+class Reversals(MethodView):
+    @requires("merchant", "terminal")
+    @blp.arguments(ReversalCreateSchema)
+    @blp.response(201, ReversalSchema)
+    @blp.doc(parameters=[IDEMPOTENCY_HEADER])
+    def post(self, body, redemption_id):
+        """Refund all or part of a redeemed order (requires `Idempotency-Key`): the commission is
+        clawed back pro rata; a full refund within the offer's window gives the use back."""
+        principal = current_principal()
+        return run_idempotently(
+            principal.merchant_id, {**body, "redemption_id": redemption_id}, 201, ReversalSchema().dump,
+            lambda seal: services.reverse(principal, redemption_id, body["refund_amount"], body["reason"], seal))

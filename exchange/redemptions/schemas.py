@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from ..coupons.codes import display
+from ..fields import MAX_ID, Amount, AwareDateTime, Id, StrictSchema, Text
+
+
+class ScanSchema(StrictSchema):
+    payload = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2048), metadata={
+        "description": "what the scanner read (the link or the bare token) or the typed manual code"})
+    order_amount = Amount(required=True, metadata={"description": "the order before discount, fen"})
+    store_id = Id(load_default=None, metadata={"description": "required with a merchant key; implied by a terminal key"})
+
+
+class RedeemSchema(ScanSchema):
+    order_ref = Text(max_length=64, load_default=None, metadata={"description": "your till's order number"})
+
+
+class VerifySchema(ma.Schema):
+    valid = ma.fields.Boolean()
+    discount = ma.fields.Integer()
+    payable = ma.fields.Integer(metadata={"description": "what the customer pays after the discount"})
+    currency = ma.fields.String()
+    code = ma.fields.String(metadata={"description": "why it is refused (when valid is false)"})
+    detail = ma.fields.String()
+    coupon_code = ma.fields.Function(lambda v: display(v["coupon_code"]) if v.get("coupon_code") else None)
+    offer_id = ma.fields.Integer()
+    uses_left = ma.fields.Integer()
+
+
+class CommissionSchema(ma.Schema):
+    amount = ma.fields.Integer(attribute="commission_amount")
+    clawed_back = ma.fields.Integer(attribute="commission_clawed_back")
+    payer_id = ma.fields.Integer(attribute="owner_id")
+    payee_id = ma.fields.Integer(attribute="distributor_id")
+
+
+class RedemptionSchema(ma.Schema):
+    """The owner's view of a redemption."""
+
+    id = ma.fields.Integer()
+    coupon_code = ma.fields.Function(lambda r: display(r.coupon.code))
+    offer_id = ma.fields.Integer()
+    store_id = ma.fields.Integer()
+    currency = ma.fields.String()
+    order_amount = ma.fields.Integer()
+    discount = ma.fields.Integer()
+    paid_amount = ma.fields.Integer()
+    refunded_amount = ma.fields.Integer()
+    commission = ma.fields.Function(lambda r: CommissionSchema().dump(r))
+    order_ref = ma.fields.String(allow_none=True)
+    status = ma.fields.String(metadata={"description": "redeemed, partially_reversed or reversed"})
+    redeemed_at = ma.fields.DateTime()
+
+
+class DistributorRedemptionSchema(ma.Schema):
+    """The distributor's view: the sale it brought and its commission, not the owner's till data."""
+
+    id = ma.fields.Integer()
+    coupon_code = ma.fields.Function(lambda r: display(r.coupon.code))
+    offer_id = ma.fields.Integer()
+    owner_id = ma.fields.Integer()
+    currency = ma.fields.String()
+    paid_amount = ma.fields.Integer()
+    refunded_amount = ma.fields.Integer()
+    commission = ma.fields.Function(lambda r: CommissionSchema().dump(r))
+    status = ma.fields.String()
+    redeemed_at = ma.fields.DateTime()
+
+
+class ReversalCreateSchema(StrictSchema):
+    refund_amount = Amount(required=True)
+    reason = Text(max_length=200, required=True)
+
+
+class ReversalSchema(ma.Schema):
+    id = ma.fields.Integer()
+    redemption_id = ma.fields.Integer()
+    refund_amount = ma.fields.Integer()
+    commission_clawback = ma.fields.Integer()
+    reason = ma.fields.String()
+    use_restored = ma.fields.Boolean()
+    reversed_at = ma.fields.DateTime()
+
+
+class RedemptionQuerySchema(StrictSchema):
+    role = ma.fields.String(load_default="owner", validate=ma.validate.OneOf(["owner", "distributor"]))
+    from_ = AwareDateTime(data_key="from", load_default=None)
+    to = AwareDateTime(load_default=None)
+    after = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=MAX_ID))
+    limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=500))
+
+
+class RedemptionPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Dict())
+    next_after = ma.fields.Integer(allow_none=True, metadata={"description": "pass as `after` for the next page"})

@@ -1,0 +1,134 @@
+"""Redeeming coupons exactly once, and reversing redemptions on refund (SPEC §4.1–4.3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select, update
+
+from .. import audit, clock
+from ..auth import Principal
+from ..coupons.models import Coupon
+from ..errors import Conflict, DomainError, NotFound, Unprocessable
+from ..extensions import db
+from ..ledger import postings
+from ..ledger.services import post
+from ..offers.models import Offer
+from ..orm import transaction
+from .checks import assess, refuse, till_store
+from .models import Redemption, Reversal
+from .pricing import clawback_for
+
+Seal = Callable[[object, object], dict]
+
+
+def verify(principal: Principal, payload: str, order_amount: int, store_id: int | None) -> dict:
+    """What the till would get, without writing anything. A refused coupon is an answer
+    (`valid: false` with the refusal's code); a wrong store is still an error."""
+    till_store(principal, store_id)
+    try:
+        a = assess(principal, payload, order_amount, store_id)
+    except DomainError as error:
+        return {"valid": False, "code": error.code, "detail": error.detail, "discount": 0,
+                "payable": order_amount}
+    finally:
+        db.session.rollback()
+    return {"valid": True, "discount": a.discount, "payable": a.paid, "currency": a.offer.currency,
+            "coupon_code": a.coupon.code, "offer_id": a.offer.id, "uses_left": a.coupon.uses_left}
+
+
+def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str | None,
+           store_id: int | None, seal: Seal) -> dict:
+    with transaction() as session:
+        a = assess(principal, payload, order_amount, store_id, lock=True)
+        # Exactly once, whatever the concurrency: the database takes the use only if one is left.
+        used = session.execute(update(Coupon).where(Coupon.id == a.coupon.id, Coupon.uses_left > 0)
+                               .values(uses_left=Coupon.uses_left - 1)).rowcount
+        if not used:
+            raise refuse(409, "coupon_exhausted", "This coupon has already been used.")
+        budget_ok = (Offer.budget.is_(None)) | (Offer.budget_spent + a.discount <= Offer.budget)
+        if not session.execute(update(Offer).where(Offer.id == a.offer.id, budget_ok)
+                               .values(budget_spent=Offer.budget_spent + a.discount)).rowcount:
+            raise refuse(422, "budget_exhausted", "This offer's discount budget is used up.")
+        r = Redemption(coupon_id=a.coupon.id, offer_id=a.offer.id, owner_id=a.offer.owner_id,
+                       distributor_id=a.coupon.distributor_id, store_id=a.store.id,
+                       partnership_id=a.partnership.id, terms_id=a.terms.id, currency=a.offer.currency,
+                       order_amount=a.order_amount, discount=a.discount, paid_amount=a.paid,
+                       commission_amount=a.commission, refunded_amount=0, commission_clawed_back=0,
+                       order_ref=order_ref, customer_pseudonym=a.coupon.customer_pseudonym,
+                       redeemed_at=clock.now())
+        session.add(r)
+        session.flush()
+        post(session, kind="redemption", currency=r.currency, redemption_id=r.id,
+             postings=postings.commission(r.owner_id, r.distributor_id, r.commission_amount),
+             description=f"commission on redemption {r.id}")
+        audit.record(session, actor=principal.actor, merchant_id=r.owner_id, action="coupon.redeemed",
+                     subject_type="redemption", subject_id=r.id, coupon_id=r.coupon_id, store_id=r.store_id)
+        return seal(session, r)
+
+
+def visible_redemption(principal: Principal, redemption_id: int, *, lock: bool = False) -> Redemption:
+    query = select(Redemption).where(Redemption.id == redemption_id)
+    r = db.session.scalar(query.with_for_update() if lock else query)
+    allowed = r is not None and (
+        (principal.kind == "merchant" and principal.merchant_id in (r.owner_id, r.distributor_id))
+        or (principal.kind == "terminal" and r.store_id == principal.store_id))
+    if not allowed:
+        raise NotFound("No such redemption.")
+    return r
+
+
+def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason: str, seal: Seal) -> dict:
+    with transaction() as session:
+        r = visible_redemption(principal, redemption_id, lock=True)
+        if principal.merchant_id != r.owner_id:
+            raise NotFound("No such redemption.")  # the distributor sees it but cannot refund it
+        if r.refunded_amount >= r.paid_amount:
+            raise Conflict("This redemption has already been fully reversed.", code="already_reversed")
+        left = r.paid_amount - r.refunded_amount
+        if refund_amount > left:
+            raise Unprocessable(f"At most {left} can still be refunded on this redemption.",
+                                code="refund_exceeds_paid", refundable=left)
+        clawback = clawback_for(commission=r.commission_amount, clawed_so_far=r.commission_clawed_back,
+                                paid=r.paid_amount, refunded_so_far=r.refunded_amount, refund=refund_amount)
+        full = r.refunded_amount + refund_amount == r.paid_amount
+        restore = full and _restores_use(r)
+        r.refunded_amount += refund_amount
+        r.commission_clawed_back += clawback
+        reversal = Reversal(redemption_id=r.id, refund_amount=refund_amount, commission_clawback=clawback,
+                            reason=reason, use_restored=restore, store_id=principal.store_id or r.store_id,
+                            reversed_at=clock.now())
+        session.add(reversal)
+        session.flush()
+        if restore:
+            session.execute(update(Coupon).where(Coupon.id == r.coupon_id, Coupon.uses_left < Coupon.uses_total)
+                            .values(uses_left=Coupon.uses_left + 1))
+            session.execute(update(Offer).where(Offer.id == r.offer_id)
+                            .values(budget_spent=Offer.budget_spent - r.discount))
+        post(session, kind="reversal", currency=r.currency, redemption_id=r.id, reversal_id=reversal.id,
+             postings=postings.commission(r.owner_id, r.distributor_id, -clawback),
+             description=f"commission clawback on refund {reversal.id} of redemption {r.id}")
+        audit.record(session, actor=principal.actor, merchant_id=r.owner_id, action="redemption.reversed",
+                     subject_type="redemption", subject_id=r.id, reversal_id=reversal.id,
+                     refund_amount=refund_amount, clawback=clawback)
+        return seal(session, reversal)
+
+
+def _restores_use(r: Redemption) -> bool:
+    """A full refund inside the offer's window gives the customer the coupon use back."""
+    offer = db.session.get(Offer, r.offer_id)
+    return offer.status != "ended" and clock.now() < offer.valid_until
+
+
+def list_redemptions(principal: Principal, role: str, start, end, after: int, limit: int) -> list[Redemption]:
+    mine = Redemption.owner_id if role == "owner" else Redemption.distributor_id
+    query = select(Redemption).where(mine == principal.merchant_id, Redemption.id > after)
+    if principal.kind == "terminal":
+        query = query.where(Redemption.store_id == principal.store_id)
+    if start:
+        query = query.where(Redemption.redeemed_at >= start)
+    if end:
+        query = query.where(Redemption.redeemed_at < end)
+    return list(db.session.scalars(query.order_by(Redemption.id).limit(limit)))
+
+
