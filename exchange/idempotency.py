@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from . import clock
 from .errors import Conflict, DomainError, Unprocessable
 from .extensions import db
-from .orm import Base
+from .orm import Base, transaction
 
 RETENTION = timedelta(hours=48)
 STALE = timedelta(seconds=60)
@@ -67,21 +67,20 @@ def fingerprint(body: dict, path: str) -> str:
 
 def claim(merchant_id: int, key: str, request_hash: str) -> Claim:
     """Claim `key` for this request, or say what to answer instead."""
-    session = db.session
     now = clock.now()
-    session.rollback()
-    session.execute(delete(IdempotencyRecord).where(
-        IdempotencyRecord.merchant_id == merchant_id, IdempotencyRecord.key == key,
-        IdempotencyRecord.created_at < now - RETENTION))
-    record = IdempotencyRecord(merchant_id=merchant_id, key=key, request_hash=request_hash,
-                               status="in_progress", locked_at=now, created_at=now)
-    session.add(record)
     try:
-        session.commit()
+        with transaction() as session:
+            session.execute(delete(IdempotencyRecord).where(
+                IdempotencyRecord.merchant_id == merchant_id, IdempotencyRecord.key == key,
+                IdempotencyRecord.created_at < now - RETENTION))
+            record = IdempotencyRecord(merchant_id=merchant_id, key=key, request_hash=request_hash,
+                                       status="in_progress", locked_at=now, created_at=now)
+            session.add(record)
+            session.flush()
         return Claim(record_id=record.id)
     except IntegrityError:
-        session.rollback()
-    existing = session.scalar(select(IdempotencyRecord).where(
+        pass
+    existing = db.session.scalar(select(IdempotencyRecord).where(
         IdempotencyRecord.merchant_id == merchant_id, IdempotencyRecord.key == key))
     if existing is None:  # expired and deleted by a concurrent request: try once more
         return claim(merchant_id, key, request_hash)
@@ -90,10 +89,10 @@ def claim(merchant_id: int, key: str, request_hash: str) -> Claim:
                             code="idempotency_conflict")
     if existing.status == "done":
         return Claim(replay=(existing.response_status, json.loads(existing.response_body)))
-    taken = session.execute(update(IdempotencyRecord).where(
-        IdempotencyRecord.id == existing.id, IdempotencyRecord.status == "in_progress",
-        IdempotencyRecord.locked_at < now - STALE).values(locked_at=now)).rowcount
-    session.commit()
+    with transaction() as session:
+        taken = session.execute(update(IdempotencyRecord).where(
+            IdempotencyRecord.id == existing.id, IdempotencyRecord.status == "in_progress",
+            IdempotencyRecord.locked_at < now - STALE).values(locked_at=now)).rowcount
     if taken:
         return Claim(record_id=existing.id)
     raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.",
@@ -108,10 +107,9 @@ def finish(session: Session, record_id: int, status: int, body: dict) -> None:
 
 def release(record_id: int) -> None:
     """The request failed unexpectedly and changed nothing: let a retry run it again."""
-    db.session.rollback()
-    db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id,
-                                                       IdempotencyRecord.status == "in_progress"))
-    db.session.commit()
+    with transaction() as session:
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id,
+                                                        IdempotencyRecord.status == "in_progress"))
 
 
 def run_idempotently(merchant_id: int, body: dict, status: int, dump, operation):
@@ -151,6 +149,5 @@ def run_idempotently(merchant_id: int, body: dict, status: int, dump, operation)
 
 
 def _store_refusal(record_id: int, status: int, body: dict) -> None:
-    db.session.rollback()
-    finish(db.session, record_id, status, body)
-    db.session.commit()
+    with transaction() as session:
+        finish(session, record_id, status, body)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import COMMISSION_PAYABLE, COMMISSION_RECEIVABLE
+from .models import COFUNDING_PAYABLE, COFUNDING_RECEIVABLE, COMMISSION_PAYABLE, COMMISSION_RECEIVABLE
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,14 @@ def commission(owner_id: int, distributor_id: int, amount: int) -> list[Posting]
         return []
     return [Posting(distributor_id, owner_id, COMMISSION_RECEIVABLE, amount),
             Posting(owner_id, distributor_id, COMMISSION_PAYABLE, -amount)]
+
+
+def cofunding(owner_id: int, distributor_id: int, amount: int) -> list[Posting]:
+    """The distributor owes the owner `amount` of a co-funded discount."""
+    if amount == 0:
+        return []
+    return [Posting(owner_id, distributor_id, COFUNDING_RECEIVABLE, amount),
+            Posting(distributor_id, owner_id, COFUNDING_PAYABLE, -amount)]
 
 
 def balanced(postings: list[Posting]) -> bool:

@@ -39,19 +39,22 @@ def check_ledger(session: Session) -> list[str]:
         .group_by(LedgerEntry.transaction_id).having(func.sum(LedgerEntry.amount) != 0)).all()
     problems += [f"transaction {t} does not balance: entries sum to {s}" for t, s in unbalanced]
     for model, amount, column, kind in (
-            (Redemption, Redemption.commission_amount, LedgerTransaction.redemption_id, "redemption"),
-            (Reversal, Reversal.commission_clawback, LedgerTransaction.reversal_id, "reversal")):
+            (Redemption, Redemption.commission_amount + Redemption.cofunding_amount,
+             LedgerTransaction.redemption_id, "redemption"),
+            (Reversal, Reversal.commission_clawback + Reversal.cofunding_returned,
+             LedgerTransaction.reversal_id, "reversal")):
         # A zero commission moves no money, so it has nothing to post.
         posted = select(column).where(LedgerTransaction.kind == kind, column.is_not(None))
         missing = session.scalars(select(model.id).where(amount != 0, model.id.not_in(posted))).all()
         problems += [f"{kind} {i} has no ledger transaction" for i in missing]
+    # What the distributor nets on each redemption: commission less clawbacks, less co-funding.
+    net = (Redemption.commission_amount - Redemption.commission_clawed_back
+           - Redemption.cofunding_amount + Redemption.cofunding_returned)
     mismatched = session.execute(
-        select(Redemption.id, Redemption.commission_amount, Redemption.commission_clawed_back,
-               func.coalesce(func.sum(LedgerEntry.amount), 0))
+        select(Redemption.id, net.label("net"), func.coalesce(func.sum(LedgerEntry.amount), 0))
         .outerjoin(LedgerTransaction, LedgerTransaction.redemption_id == Redemption.id)
         .outerjoin(LedgerEntry, (LedgerEntry.transaction_id == LedgerTransaction.id)
                    & (LedgerEntry.merchant_id == Redemption.distributor_id))
-        .group_by(Redemption.id, Redemption.commission_amount, Redemption.commission_clawed_back)).all()
-    problems += [f"redemption {i}: ledger says {s}, redemption says {c - back}"
-                 for i, c, back, s in mismatched if s != c - back]
+        .group_by(Redemption.id, net)).all()
+    problems += [f"redemption {i}: ledger says {s}, redemption says {n}" for i, n, s in mismatched if s != n]
     return problems

@@ -33,6 +33,8 @@ class Offer(Base):
         CheckConstraint("max_coupons IS NULL OR coupons_issued <= max_coupons", name="max_coupons"),
         CheckConstraint("budget IS NULL OR budget_spent <= budget", name="budget"),
         CheckConstraint("min_spend >= 0", name="min_spend"),
+        CheckConstraint("distributor_share_bps BETWEEN 0 AND 10000", name="share_range"),
+        CheckConstraint("restore_use_on_refund IN ('full_refund', 'never')", name="restore_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,6 +53,10 @@ class Offer(Base):
     max_coupons: Mapped[int | None]
     budget: Mapped[int | None] = mapped_column(BigInteger)
     per_customer_limit: Mapped[int | None]
+    # Co-funding: the share of each discount the distributor pays back to the owner.
+    distributor_share_bps: Mapped[int] = mapped_column(default=0)
+    # "full_refund": a full refund inside the offer's window gives the coupon use back; "never".
+    restore_use_on_refund: Mapped[str] = mapped_column(String(12), default="full_refund")
     status: Mapped[str] = mapped_column(String(8))
     coupons_issued: Mapped[int] = mapped_column(default=0)
     budget_spent: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -37,6 +37,11 @@ class OfferCreateSchema(StrictSchema):
     max_coupons = StrictInteger(load_default=None, validate=ma.validate.Range(min=1, max=10_000_000))
     budget = Amount(load_default=None, metadata={"description": "total discount this offer may give, fen"})
     per_customer_limit = StrictInteger(load_default=None, validate=ma.validate.Range(min=1, max=1000))
+    distributor_share_bps = StrictInteger(load_default=0, validate=ma.validate.Range(min=0, max=10_000),
+                                          metadata={"description": "co-funding: share of each discount "
+                                                    "the distributor pays back, basis points"})
+    restore_use_on_refund = ma.fields.String(load_default="full_refund",
+                                             validate=ma.validate.OneOf(["full_refund", "never"]))
     distributors = ma.fields.List(Id(), load_default=list, validate=ma.validate.Length(max=200),
                                   metadata={"description": "partners allowed to hand it out; empty: every active partner"})
 
@@ -66,6 +71,8 @@ class OfferSchema(ma.Schema):
     budget = ma.fields.Integer(allow_none=True)
     per_customer_limit = ma.fields.Integer(allow_none=True)
     distributors = ma.fields.List(ma.fields.Integer(), attribute="distributor_ids")
+    distributor_share_bps = ma.fields.Integer()
+    restore_use_on_refund = ma.fields.String()
     status = ma.fields.String()
     coupons_issued = ma.fields.Integer()
     budget_spent = ma.fields.Integer()

@@ -18,6 +18,8 @@ class Redemption(Base):
         CheckConstraint("refunded_amount >= 0 AND refunded_amount <= paid_amount", name="refund_in_range"),
         CheckConstraint("commission_clawed_back >= 0 AND commission_clawed_back <= commission_amount",
                         name="clawback_in_range"),
+        CheckConstraint("cofunding_returned >= 0 AND cofunding_returned <= cofunding_amount",
+                        name="cofunding_in_range"),
         Index("ix_redemptions_owner_time", "owner_id", "redeemed_at"),
         Index("ix_redemptions_distributor_time", "distributor_id", "redeemed_at"),
         Index("ix_redemptions_offer_customer", "offer_id", "customer_pseudonym"),
@@ -38,6 +40,9 @@ class Redemption(Base):
     commission_amount: Mapped[int] = mapped_column(BigInteger)
     refunded_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     commission_clawed_back: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Co-funded offers: the distributor's share of the discount, owed to the owner.
+    cofunding_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    cofunding_returned: Mapped[int] = mapped_column(BigInteger, default=0)
     order_ref: Mapped[str | None] = mapped_column(String(64))
     customer_pseudonym: Mapped[str | None] = mapped_column(String(64))
     redeemed_at: Mapped[datetime]
@@ -62,6 +67,7 @@ class Reversal(Base):
     redemption_id: Mapped[int] = mapped_column(ForeignKey("redemptions.id"), index=True)
     refund_amount: Mapped[int] = mapped_column(BigInteger)
     commission_clawback: Mapped[int] = mapped_column(BigInteger)
+    cofunding_returned: Mapped[int] = mapped_column(BigInteger, default=0)
     reason: Mapped[str] = mapped_column(String(200))
     use_restored: Mapped[bool]
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))

@@ -36,6 +36,13 @@ class CommissionSchema(ma.Schema):
     payee_id = ma.fields.Integer(attribute="distributor_id")
 
 
+class CofundingSchema(ma.Schema):
+    amount = ma.fields.Integer(attribute="cofunding_amount")
+    returned = ma.fields.Integer(attribute="cofunding_returned")
+    payer_id = ma.fields.Integer(attribute="distributor_id")
+    payee_id = ma.fields.Integer(attribute="owner_id")
+
+
 class RedemptionSchema(ma.Schema):
     """The owner's view of a redemption."""
 
@@ -49,6 +56,7 @@ class RedemptionSchema(ma.Schema):
     paid_amount = ma.fields.Integer()
     refunded_amount = ma.fields.Integer()
     commission = ma.fields.Function(lambda r: CommissionSchema().dump(r))
+    cofunding = ma.fields.Function(lambda r: CofundingSchema().dump(r))
     order_ref = ma.fields.String(allow_none=True)
     status = ma.fields.String(metadata={"description": "redeemed, partially_reversed or reversed"})
     redeemed_at = ma.fields.DateTime()
@@ -65,6 +73,7 @@ class DistributorRedemptionSchema(ma.Schema):
     paid_amount = ma.fields.Integer()
     refunded_amount = ma.fields.Integer()
     commission = ma.fields.Function(lambda r: CommissionSchema().dump(r))
+    cofunding = ma.fields.Function(lambda r: CofundingSchema().dump(r))
     status = ma.fields.String()
     redeemed_at = ma.fields.DateTime()
 
@@ -79,6 +88,7 @@ class ReversalSchema(ma.Schema):
     redemption_id = ma.fields.Integer()
     refund_amount = ma.fields.Integer()
     commission_clawback = ma.fields.Integer()
+    cofunding_returned = ma.fields.Integer()
     reason = ma.fields.String()
     use_restored = ma.fields.Boolean()
     reversed_at = ma.fields.DateTime()

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..ledger import postings
 from ..ledger.services import post
 from ..offers.models import Offer
+from ..money import apply_bps
 from ..orm import transaction
 from .checks import assess, refuse, till_store
 from .models import Redemption, Reversal
@@ -55,13 +56,16 @@ def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str
                        partnership_id=a.partnership.id, terms_id=a.terms.id, currency=a.offer.currency,
                        order_amount=a.order_amount, discount=a.discount, paid_amount=a.paid,
                        commission_amount=a.commission, refunded_amount=0, commission_clawed_back=0,
+                       cofunding_amount=apply_bps(a.discount, a.offer.distributor_share_bps),
+                       cofunding_returned=0,
                        order_ref=order_ref, customer_pseudonym=a.coupon.customer_pseudonym,
                        redeemed_at=clock.now())
         session.add(r)
         session.flush()
         post(session, kind="redemption", currency=r.currency, redemption_id=r.id,
-             postings=postings.commission(r.owner_id, r.distributor_id, r.commission_amount),
-             description=f"commission on redemption {r.id}")
+             postings=postings.commission(r.owner_id, r.distributor_id, r.commission_amount)
+             + postings.cofunding(r.owner_id, r.distributor_id, r.cofunding_amount),
+             description=f"commission (and co-funding) on redemption {r.id}")
         audit.record(session, actor=principal.actor, merchant_id=r.owner_id, action="coupon.redeemed",
                      subject_type="redemption", subject_id=r.id, coupon_id=r.coupon_id, store_id=r.store_id)
         return seal(session, r)
@@ -91,11 +95,15 @@ def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason
                                 code="refund_exceeds_paid", refundable=left)
         clawback = clawback_for(commission=r.commission_amount, clawed_so_far=r.commission_clawed_back,
                                 paid=r.paid_amount, refunded_so_far=r.refunded_amount, refund=refund_amount)
+        returned = clawback_for(commission=r.cofunding_amount, clawed_so_far=r.cofunding_returned,
+                                paid=r.paid_amount, refunded_so_far=r.refunded_amount, refund=refund_amount)
         full = r.refunded_amount + refund_amount == r.paid_amount
         restore = full and _restores_use(r)
         r.refunded_amount += refund_amount
         r.commission_clawed_back += clawback
+        r.cofunding_returned += returned
         reversal = Reversal(redemption_id=r.id, refund_amount=refund_amount, commission_clawback=clawback,
+                            cofunding_returned=returned,
                             reason=reason, use_restored=restore, store_id=principal.store_id or r.store_id,
                             reversed_at=clock.now())
         session.add(reversal)
@@ -106,7 +114,8 @@ def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason
             session.execute(update(Offer).where(Offer.id == r.offer_id)
                             .values(budget_spent=Offer.budget_spent - r.discount))
         post(session, kind="reversal", currency=r.currency, redemption_id=r.id, reversal_id=reversal.id,
-             postings=postings.commission(r.owner_id, r.distributor_id, -clawback),
+             postings=postings.commission(r.owner_id, r.distributor_id, -clawback)
+             + postings.cofunding(r.owner_id, r.distributor_id, -returned),
              description=f"commission clawback on refund {reversal.id} of redemption {r.id}")
         audit.record(session, actor=principal.actor, merchant_id=r.owner_id, action="redemption.reversed",
                      subject_type="redemption", subject_id=r.id, reversal_id=reversal.id,
@@ -117,7 +126,8 @@ def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason
 def _restores_use(r: Redemption) -> bool:
     """A full refund inside the offer's window gives the customer the coupon use back."""
     offer = db.session.get(Offer, r.offer_id)
-    return offer.status != "ended" and clock.now() < offer.valid_until
+    return (offer.restore_use_on_refund == "full_refund" and offer.status != "ended"
+            and clock.now() < offer.valid_until)
 
 
 def list_redemptions(principal: Principal, role: str, start, end, after: int, limit: int) -> list[Redemption]:

@@ -237,3 +237,35 @@ def test_ledger_rows_cannot_be_changed(api, world, session):
     with pytest.raises(DBAPIError):
         with session.begin_nested():
             session.execute(LedgerEntry.__table__.delete())
+
+
+def test_a_co_funded_offer_records_the_distributors_share(api, world, session):
+    offer = make_offer(api, world.maternity, distributor_share_bps=5000)  # the stroller shop pays half
+    coupon = issue(api, world, offer)
+    body = redeem(api, world.maternity.terminal_key, coupon["payload"]).get_json()
+    assert body["cofunding"] == {"amount": 1500, "returned": 0, "payer_id": world.stroller.id,
+                                 "payee_id": world.maternity.id}
+    net = session.scalar(select(func.sum(LedgerEntry.amount)).where(LedgerEntry.merchant_id == world.stroller.id))
+    assert net == 1100 - 1500
+    reversal = reverse(api, world.maternity.terminal_key, body["id"], 11000).get_json()
+    assert reversal["commission_clawback"] == 550 and reversal["cofunding_returned"] == 750
+    assert check_ledger(session) == []
+
+
+def test_an_offer_can_keep_used_coupons_used_after_a_refund(api, world):
+    offer = make_offer(api, world.maternity, restore_use_on_refund="never")
+    coupon = issue(api, world, offer)
+    rid = redeem(api, world.maternity.terminal_key, coupon["payload"]).get_json()["id"]
+    assert reverse(api, world.maternity.terminal_key, rid, 22000).get_json()["use_restored"] is False
+    assert api.get(f"/api/v1/coupons/{coupon['code']}", world.stroller.key).get_json()["uses_left"] == 0
+
+
+def test_commission_uses_the_terms_in_force_and_the_monthly_cap(api, world):
+    pid = api.get("/api/v1/partnerships", world.stroller.key).get_json()["items"][0]["id"]
+    api.post(f"/api/v1/partnerships/{pid}/terms", world.maternity.key,
+             json={"commission": {"type": "fixed", "amount": 800}, "currency": "CNY", "monthly_cap": 1000})
+    api.post(f"/api/v1/partnerships/{pid}/terms/2/accept", world.stroller.key)
+    first = redeem(api, world.maternity.terminal_key, issue(api, world)["payload"]).get_json()
+    assert first["commission"]["amount"] == 800
+    assert_problem(redeem(api, world.maternity.terminal_key, issue(api, world)["payload"]), 422,
+                   "commission_cap_reached")
