@@ -36,6 +36,8 @@ def _base(env: Mapping[str, str]) -> dict:
         "LOG_LEVEL": env.get("EXCHANGE_LOG_LEVEL", "INFO"),
         "BATCH_WORKER": env.get("EXCHANGE_BATCH_WORKER", "1") == "1",
         "BATCH_LEASE_SECONDS": int(env.get("EXCHANGE_BATCH_LEASE_SECONDS", "60")),
+        # Printable sheets of large batches; on several servers, a directory they all share.
+        "SHEET_DIR": env.get("EXCHANGE_SHEET_DIR") or str(INSTANCE_DIR / "sheets"),
         # Bodies over 1 MiB are refused with 413 before any parsing.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "JSON_SORT_KEYS": False,

@@ -93,10 +93,12 @@ def retire_key(kid):
 @exchange_group.command("run-batches")
 @with_appcontext
 def run_batches():
-    """Finish every pending coupon batch now, in this process."""
-    from .coupons.batches import work
+    """Finish every pending coupon batch, and draw every requested sheet, in this process."""
+    from .coupons.batches import work, worker_name
+    from .coupons.sheets import draw_pending_sheets
 
     click.echo(f"batches worked on: {work()}")
+    click.echo(f"sheets drawn: {draw_pending_sheets(worker_name())}")
 
 
 @exchange_group.command("check-ledger")

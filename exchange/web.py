@@ -76,8 +76,9 @@ def _buffer_chunked_body() -> None:
 
 def _security_headers(response):
     headers = response.headers
-    if response.status_code not in (429, 503):
-        # The rate limiter adds it to every answer; it means "wait" only on a refusal.
+    if response.status_code not in (202, 429, 503):
+        # The rate limiter adds it to every answer; it means "wait" only on a refusal or a
+        # "not ready yet".
         headers.pop("Retry-After", None)
     if response.status_code == 204:
         headers.pop("Content-Type", None)

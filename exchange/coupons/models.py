@@ -49,6 +49,7 @@ class CouponBatch(Base):
     __table_args__ = (
         CheckConstraint("issued >= 0 AND issued <= requested", name="issued_in_range"),
         CheckConstraint("status IN ('pending', 'running', 'done', 'cancelled')", name="status_known"),
+        CheckConstraint("sheet_status IN ('none', 'pending', 'rendering', 'ready')", name="sheet_status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +63,9 @@ class CouponBatch(Base):
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
     detail: Mapped[str | None] = mapped_column(String(200))
+    # The printable sheet of a large batch is drawn in the background: none → pending → ready.
+    sheet_status: Mapped[str] = mapped_column(String(10), default="none")
+    sheet_file: Mapped[str | None] = mapped_column(String(300))
 
 
 class Pack(Base):

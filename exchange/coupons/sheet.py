@@ -35,6 +35,9 @@ QR_SIZE = 34 * mm  # a version-10 symbol plus its quiet zone: ~0.47 mm a module,
 # hard at any scale, for twice the bytes of one pixel a module (1.3 KB instead of 0.65 KB).
 PIXELS_PER_MODULE = 4
 LEADING = 1.18
+# One fixed QR mask: choosing the best of eight costs ~30 ms a code in the pure-Python encoder,
+# which a 100,000-coupon sheet cannot afford; the printed codes are checked with zbar in tests.
+SHEET_MASK = 4
 CUT_LINE = Color(0.6, 0.6, 0.6)
 # The CMap reportlab uses for STSong-Light (UniGB-UCS2-H) has no U+00B7, and it sizes the
 # proportional U+00A5 as full width, leaving a gap after it: use the GB full-width forms, which
@@ -123,7 +126,7 @@ def _draw_coupon(canvas: Canvas, coupon: SheetCoupon, x: float, y: float, cell_w
 
 
 def _qr_image(coupon: SheetCoupon) -> ImageReader:
-    matrix = make_qr(coupon.public_url, coupon.token, box_size=1).get_matrix()
+    matrix = make_qr(coupon.public_url, coupon.token, box_size=1, mask_pattern=SHEET_MASK).get_matrix()
     pixels = b"".join(map(bytes, matrix)).translate(_MODULE_TO_GREY)
     # Grey 'L', not 1-bit: reportlab widens any other mode to RGB, three times the bytes.
     image = Image.frombytes("L", (len(matrix), len(matrix)), pixels)

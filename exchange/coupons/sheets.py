@@ -1,20 +1,34 @@
-"""A batch as a printable PDF sheet (the drawing itself is `sheet.py`, pure)."""
+"""A batch as a printable PDF sheet (the drawing itself is `sheet.py`, pure).
+
+Up to `INLINE_LIMIT` coupons are drawn while the caller waits. A larger batch (100,000 coupons
+is 8,334 pages and minutes of work) is drawn once by the batch worker into `SHEET_DIR`: the
+first request answers 202 with Retry-After, later ones get the file.
+"""
 
 from __future__ import annotations
 
+import os
 import tempfile
+from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app
-from sqlalchemy import select
+from flask import Response, current_app, jsonify, send_file
+from sqlalchemy import or_, select, update
 
+from .. import clock
+from ..errors import Conflict
 from ..extensions import db
 from ..merchants.models import Store
 from ..offers.models import Offer
 from ..offers.pricing import describe
+from ..orm import transaction
 from . import codes
 from .models import Coupon, CouponBatch
 from .sheet import SheetCoupon, SheetHeader, write_sheet
+
+INLINE_LIMIT = 500
+RENDER_LEASE = timedelta(hours=2)
 
 
 def _header(offer: Offer) -> SheetHeader:
@@ -29,25 +43,71 @@ def _header(offer: Offer) -> SheetHeader:
         expires_text=f"有效期至 {until} ({tz}) / valid until {until}")
 
 
-def _coupons(batch: CouponBatch, public_url: str):
-    query = (select(Coupon.code, Coupon.token).where(Coupon.batch_id == batch.id)
+def _coupons(batch_id: int, public_url: str):
+    query = (select(Coupon.code, Coupon.token).where(Coupon.batch_id == batch_id)
              .order_by(Coupon.id).execution_options(yield_per=2000))
     for row in db.session.execute(query):
         yield SheetCoupon(code=codes.display(row.code), public_url=public_url, token=row.token)
 
 
-def sheet_response(batch: CouponBatch) -> Response:
-    """Render into a temporary file (spilled to disk past 8 MiB) and send it."""
-    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+def _draw(batch: CouponBatch, out) -> None:
     write_sheet(out, _header(db.session.get(Offer, batch.offer_id)),
-                _coupons(batch, current_app.config["PUBLIC_URL"]))
-    out.seek(0)
-    response = Response(_chunks(out), mimetype="application/pdf", direct_passthrough=True)
-    response.headers["Content-Disposition"] = f'attachment; filename="coupon-batch-{batch.id}.pdf"'
+                _coupons(batch.id, current_app.config["PUBLIC_URL"]))
+
+
+def sheet_response(batch: CouponBatch) -> Response:
+    if batch.status != "done":
+        raise Conflict("The batch is not finished yet; its sheet can be printed once it is.",
+                       code="batch_not_finished", batch_status=batch.status)
+    filename = f"coupon-batch-{batch.id}.pdf"
+    if batch.issued <= INLINE_LIMIT:
+        out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+        _draw(batch, out)
+        out.seek(0)
+        return send_file(out, mimetype="application/pdf", as_attachment=True, download_name=filename)
+    if batch.sheet_status == "ready" and batch.sheet_file and Path(batch.sheet_file).exists():
+        return send_file(batch.sheet_file, mimetype="application/pdf", as_attachment=True,
+                         download_name=filename)
+    with transaction() as session:
+        session.execute(update(CouponBatch).where(CouponBatch.id == batch.id,
+                                                  CouponBatch.sheet_status.in_(("none", "ready")))
+                        .values(sheet_status="pending"))
+    response = jsonify({"status": "preparing", "detail": f"The {batch.issued:,} coupons are being laid "
+                        "out for printing; ask again in a minute."})
+    response.status_code = 202
+    response.headers["Retry-After"] = "30"
     return response
 
 
-def _chunks(out):
-    with out:
-        while chunk := out.read(256 * 1024):
-            yield chunk
+def draw_pending_sheets(owner: str) -> int:
+    """Draw every sheet that was asked for (called by the batch worker)."""
+    drawn = 0
+    while (batch_id := _claim_sheet(owner)) is not None:
+        batch = db.session.get(CouponBatch, batch_id)
+        directory = Path(current_app.config["SHEET_DIR"])
+        directory.mkdir(parents=True, exist_ok=True)
+        final = directory / f"coupon-batch-{batch_id}.pdf"
+        with tempfile.NamedTemporaryFile(dir=directory, suffix=".part", delete=False) as out:
+            _draw(batch, out)
+        os.replace(out.name, final)
+        db.session.rollback()
+        with transaction() as session:
+            session.execute(update(CouponBatch).where(CouponBatch.id == batch_id)
+                            .values(sheet_status="ready", sheet_file=str(final), lease_owner=None,
+                                    lease_until=None))
+        drawn += 1
+    return drawn
+
+
+def _claim_sheet(owner: str) -> int | None:
+    now = clock.now()
+    wanted = or_(CouponBatch.sheet_status == "pending",
+                 (CouponBatch.sheet_status == "rendering") & (CouponBatch.lease_until < now))
+    found = db.session.scalar(select(CouponBatch.id).where(wanted).limit(1))
+    db.session.rollback()
+    if found is None:
+        return None
+    with transaction() as session:
+        taken = session.execute(update(CouponBatch).where(CouponBatch.id == found, wanted).values(
+            sheet_status="rendering", lease_owner=owner, lease_until=now + RENDER_LEASE)).rowcount
+    return found if taken else None

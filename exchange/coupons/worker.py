@@ -13,6 +13,7 @@ import time
 from flask import Flask
 
 from .batches import work, worker_name
+from .sheets import draw_pending_sheets
 
 log = logging.getLogger("exchange.batches")
 IDLE_SECONDS = 1.0
@@ -25,7 +26,7 @@ def _loop(app: Flask) -> None:
     while True:
         try:
             with app.app_context():
-                worked = work(owner)
+                worked = work(owner) + draw_pending_sheets(owner)
         except Exception:
             log.exception("batch worker failed; retrying")
             worked = 0

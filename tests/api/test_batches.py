@@ -82,3 +82,36 @@ def test_only_the_distributor_sees_its_batch(api, world):
         assert_problem(api.get(f"/api/v1/coupon-batches/{batch_id}", key), 404)
         assert_problem(api.get(f"/api/v1/coupon-batches/{batch_id}/export.csv", key), 404)
         assert_problem(api.get(f"/api/v1/coupon-batches/{batch_id}/sheet.pdf", key), 404)
+
+
+def _pdf_pages(data: bytes, tmp_path) -> int:
+    import subprocess
+
+    path = tmp_path / "sheet.pdf"
+    path.write_bytes(data)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+
+
+def test_a_small_batch_prints_at_once(api, world, tmp_path):
+    batch_id = create(api, world, 13).get_json()["id"]
+    assert_problem(api.get(f"/api/v1/coupon-batches/{batch_id}/sheet.pdf", world.stroller.key), 409,
+                   "batch_not_finished")
+    batches.work("worker-a")
+    r = api.get(f"/api/v1/coupon-batches/{batch_id}/sheet.pdf", world.stroller.key)
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    assert _pdf_pages(r.data, tmp_path) == 2
+
+
+def test_a_large_batch_is_drawn_in_the_background(api, app, world, tmp_path, monkeypatch):
+    from exchange.coupons import sheets
+
+    monkeypatch.setattr(sheets, "INLINE_LIMIT", 10)
+    monkeypatch.setitem(app.config, "SHEET_DIR", str(tmp_path / "sheets"))
+    batch_id = create(api, world, 25).get_json()["id"]
+    batches.work("worker-a")
+    first = api.get(f"/api/v1/coupon-batches/{batch_id}/sheet.pdf", world.stroller.key)
+    assert first.status_code == 202 and first.headers["Retry-After"] and first.get_json()["status"] == "preparing"
+    assert sheets.draw_pending_sheets("worker-a") == 1
+    ready = api.get(f"/api/v1/coupon-batches/{batch_id}/sheet.pdf", world.stroller.key)
+    assert ready.status_code == 200 and _pdf_pages(ready.data, tmp_path) == 3
