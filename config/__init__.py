@@ -26,7 +26,9 @@ def _base(env: Mapping[str, str]) -> dict:
         "DATABASE_URL": env.get("EXCHANGE_DATABASE_URL")
         or f"sqlite:///{INSTANCE_DIR / 'exchange.sqlite3'}",
         "OPERATOR_KEY": env.get("EXCHANGE_OPERATOR_KEY"),
-        "PUBLIC_URL": env.get("EXCHANGE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+        # The base of every coupon link and QR code: where customers' phones reach this service.
+        "PUBLIC_URL": (env.get("EXCHANGE_PUBLIC_URL")
+                       or f"http://127.0.0.1:{env.get('PORT', '8000')}").rstrip("/"),
         "SETTLEMENT_TZ": env.get("EXCHANGE_SETTLEMENT_TZ", "Asia/Shanghai"),
         "SIGNING_KEY_DIR": env.get("EXCHANGE_SIGNING_KEY_DIR"),
         "PSEUDONYM_KEY": env.get("EXCHANGE_PSEUDONYM_KEY"),

@@ -6,13 +6,15 @@ Pure Python, so that pure modules (lifecycles, pricing, netting) can raise them;
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 
 class DomainError(Exception):
     """A refusal the client can act on. Subclasses fix status and code."""
 
     status = 400
     code = "bad_request"
-    title = "Bad request"
+    title = "Bad Request"
 
     def __init__(self, detail: str | None = None, *, code: str | None = None,
                  status: int | None = None, **extra) -> None:
@@ -20,21 +22,22 @@ class DomainError(Exception):
         self.detail = detail or self.title
         if code:
             self.code = code
-        if status:
+        if status and status != self.status:
             self.status = status
+            self.title = HTTPStatus(status).phrase
         self.extra = extra
 
 
 class NotFound(DomainError):
-    status, code, title = 404, "not_found", "Not found"
+    status, code, title = 404, "not_found", "Not Found"
 
 
 class Unauthorized(DomainError):
-    status, code, title = 401, "unauthorized", "Authentication required"
+    status, code, title = 401, "unauthorized", "Unauthorized"
 
 
 class Forbidden(DomainError):
-    status, code, title = 403, "forbidden", "Not allowed"
+    status, code, title = 403, "forbidden", "Forbidden"
 
 
 class Conflict(DomainError):
@@ -42,6 +45,6 @@ class Conflict(DomainError):
 
 
 class Unprocessable(DomainError):
-    status, code, title = 422, "unprocessable", "Unprocessable request"
+    status, code, title = 422, "unprocessable", "Unprocessable Entity"
 
 

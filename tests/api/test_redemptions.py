@@ -269,3 +269,12 @@ def test_commission_uses_the_terms_in_force_and_the_monthly_cap(api, world):
     assert first["commission"]["amount"] == 800
     assert_problem(redeem(api, world.maternity.terminal_key, issue(api, world)["payload"]), 422,
                    "commission_cap_reached")
+
+
+def test_problem_titles_match_their_status(api, world):
+    coupon = issue(api, world)
+    body = assert_problem(redeem(api, world.stroller.terminal_key, coupon["payload"]), 403, "not_accepted_here")
+    assert body["title"] == "Forbidden"
+    redeem(api, world.maternity.terminal_key, coupon["payload"])
+    body = assert_problem(redeem(api, world.maternity.terminal_key, coupon["payload"]), 409, "coupon_exhausted")
+    assert body["title"] == "Conflict"

@@ -42,3 +42,9 @@ def test_unknown_environment_is_refused():
 def test_postgresql_url_is_taken_from_the_environment():
     url = "postgresql+psycopg://postgres@127.0.0.1:5432/exchange"
     assert load_config({"EXCHANGE_DATABASE_URL": url})["DATABASE_URL"] == url
+
+
+def test_coupon_links_follow_the_port_unless_a_public_url_is_set():
+    assert load_config({"PORT": "9000"})["PUBLIC_URL"] == "http://127.0.0.1:9000"
+    cfg = load_config({"PORT": "9000", "EXCHANGE_PUBLIC_URL": "https://quan.example.cn/"})
+    assert cfg["PUBLIC_URL"] == "https://quan.example.cn"
