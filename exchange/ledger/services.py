@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -23,9 +23,10 @@ def post(session: Session, *, kind: str, currency: str, postings: list[Posting],
                             redemption_id=redemption_id, reversal_id=reversal_id, corrects_id=corrects_id)
     session.add(txn)
     session.flush()
-    session.add_all(LedgerEntry(transaction_id=txn.id, merchant_id=p.merchant_id,
-                                counterparty_id=p.counterparty_id, account=p.account, amount=p.amount,
-                                currency=currency) for p in postings)
+    if postings:
+        session.execute(insert(LedgerEntry.__table__), [
+            dict(transaction_id=txn.id, merchant_id=p.merchant_id, counterparty_id=p.counterparty_id,
+                 account=p.account, amount=p.amount, currency=currency) for p in postings])
     return txn
 
 
