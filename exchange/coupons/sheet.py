@@ -126,7 +126,8 @@ def _draw_coupon(canvas: Canvas, coupon: SheetCoupon, x: float, y: float, cell_w
 
 
 def _qr_image(coupon: SheetCoupon) -> ImageReader:
-    matrix = make_qr(coupon.public_url, coupon.token, box_size=1, mask_pattern=SHEET_MASK).get_matrix()
+    qr = make_qr(coupon.public_url, coupon.token, box_size=1, mask_pattern=SHEET_MASK)
+    matrix = qr.get_matrix()
     pixels = b"".join(map(bytes, matrix)).translate(_MODULE_TO_GREY)
     # Grey 'L', not 1-bit: reportlab widens any other mode to RGB, three times the bytes.
     image = Image.frombytes("L", (len(matrix), len(matrix)), pixels)
