@@ -14,6 +14,7 @@ from ..extensions import db
 from ..merchants.models import Store
 from ..offers.models import Offer
 from ..offers.pricing import describe, format_money
+from ..orm import transaction
 from . import codes
 from .models import Coupon, Pack
 from .signing import read_token
@@ -83,9 +84,9 @@ def note_viewed(coupons: list[Coupon]) -> None:
     """First view of the customer page: the funnel's 'viewed' step (one write, ever)."""
     ids = [c.id for c in coupons if c.first_viewed_at is None]
     if ids:
-        db.session.execute(update(Coupon).where(Coupon.id.in_(ids), Coupon.first_viewed_at.is_(None))
-                           .values(first_viewed_at=clock.now()))
-        db.session.commit()
+        with transaction() as session:
+            session.execute(update(Coupon).where(Coupon.id.in_(ids), Coupon.first_viewed_at.is_(None))
+                            .values(first_viewed_at=clock.now()))
 
 
 def customer_view(subject, lang: str) -> dict:
