@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ..auth import current_principal, requires
+from ..routing import add_view
 from ..extensions import db
 from . import batches, issuing, views
 from .images import MIMETYPES, qr_response
@@ -137,8 +138,8 @@ def _image_route(fmt: str) -> None:
     def get(self, code):
         return qr_response(views.visible_coupon(current_principal(), code).token, fmt)
 
-    get.__doc__ = f"The coupon's QR code as {fmt.upper()} (cacheable; revalidate with If-None-Match)."
-    blp.route(f"/coupons/<string:code>/qr.{fmt}")(type(f"CouponQr{fmt.title()}", (MethodView,), {"get": get}))
+    add_view(blp, f"/coupons/<string:code>/qr.{fmt}", f"CouponQr{fmt.title()}", get,
+             f"The coupon's QR code as {fmt.upper()} (cacheable; revalidate with If-None-Match).", "get")
 
 
 _image_route("png")

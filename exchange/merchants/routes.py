@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..auth import current_principal, requires
+from ..routing import add_view
 from ..extensions import limiter
 from . import services
 from .schemas import (
@@ -129,9 +130,7 @@ def _status_route(action: str, status: str, summary: str) -> None:
     def post(self, merchant_id):
         return services.set_merchant_status(current_principal(), merchant_id, status)
 
-    post.__doc__ = summary
-    view = type(f"Merchant{action.title()}", (MethodView,), {"post": post})
-    blp.route(f"/operator/merchants/<id:merchant_id>/{action}")(view)
+    add_view(blp, f"/operator/merchants/<id:merchant_id>/{action}", f"Merchant{action.title()}", post, summary)
 
 
 _status_route("suspend", "suspended", "Operator: suspend a merchant; its keys stop working at once.")

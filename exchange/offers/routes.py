@@ -4,6 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..auth import current_principal, requires
+from ..routing import add_view
 from . import services
 from .schemas import OfferCreateSchema, OfferListSchema, OfferQuerySchema, OfferSchema
 
@@ -43,8 +44,7 @@ def _move_route(action: str, summary: str) -> None:
     def post(self, offer_id):
         return services.move_offer(current_principal(), offer_id, action)
 
-    post.__doc__ = summary
-    blp.route(f"/offers/<id:offer_id>/{action}")(type(f"Offer{action.title()}", (MethodView,), {"post": post}))
+    add_view(blp, f"/offers/<id:offer_id>/{action}", f"Offer{action.title()}", post, summary)
 
 
 _move_route("pause", "Owner: stop issuing and redeeming this offer for now.")

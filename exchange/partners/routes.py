@@ -4,6 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..auth import current_principal, requires
+from ..routing import add_view
 from . import services
 from .schemas import (
     PartnershipListSchema, PartnershipQuerySchema, PartnershipSchema, ProposalSchema,
@@ -59,9 +60,7 @@ def _move_route(action: str, summary: str) -> None:
     def post(self, partnership_id):
         return services.move_partnership(current_principal(), partnership_id, action)
 
-    post.__doc__ = summary
-    view = type(f"Partnership{action.title()}", (MethodView,), {"post": post})
-    blp.route(f"/partnerships/<id:partnership_id>/{action}")(view)
+    add_view(blp, f"/partnerships/<id:partnership_id>/{action}", f"Partnership{action.title()}", post, summary)
 
 
 _move_route("accept", "Accept a proposal made to you: the partnership becomes active.")
@@ -88,9 +87,8 @@ def _terms_route(action: str, summary: str) -> None:
     def post(self, partnership_id, version):
         return services.decide_terms(current_principal(), partnership_id, version, action)
 
-    post.__doc__ = summary
-    view = type(f"Terms{action.title()}", (MethodView,), {"post": post})
-    blp.route(f"/partnerships/<id:partnership_id>/terms/<id:version>/{action}")(view)
+    add_view(blp, f"/partnerships/<id:partnership_id>/terms/<id:version>/{action}", f"Terms{action.title()}",
+             post, summary)
 
 
 _terms_route("accept", "Accept new terms proposed to you: they are in force from now on.")
