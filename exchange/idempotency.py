@@ -70,9 +70,6 @@ def claim(merchant_id: int, key: str, request_hash: str) -> Claim:
     now = clock.now()
     try:
         with transaction() as session:
-            session.execute(delete(IdempotencyRecord).where(
-                IdempotencyRecord.merchant_id == merchant_id, IdempotencyRecord.key == key,
-                IdempotencyRecord.created_at < now - RETENTION))
             record = IdempotencyRecord(merchant_id=merchant_id, key=key, request_hash=request_hash,
                                        status="in_progress", locked_at=now, created_at=now)
             session.add(record)
@@ -82,7 +79,13 @@ def claim(merchant_id: int, key: str, request_hash: str) -> Claim:
         pass
     existing = db.session.scalar(select(IdempotencyRecord).where(
         IdempotencyRecord.merchant_id == merchant_id, IdempotencyRecord.key == key))
-    if existing is None:  # expired and deleted by a concurrent request: try once more
+    if existing is None or existing.created_at < now - RETENTION:
+        # The key's retention has passed (or a concurrent request just cleared it): it is new
+        # again. Cleared here, on the rare reuse, rather than on every request's hot path.
+        with transaction() as session:
+            session.execute(delete(IdempotencyRecord).where(
+                IdempotencyRecord.merchant_id == merchant_id, IdempotencyRecord.key == key,
+                IdempotencyRecord.created_at < now - RETENTION))
         return claim(merchant_id, key, request_hash)
     if existing.request_hash != request_hash:
         raise Unprocessable("This Idempotency-Key was used with a different request.",

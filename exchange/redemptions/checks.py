@@ -60,9 +60,8 @@ def till_store(principal: Principal, store_id: int | None) -> Store:
     return store
 
 
-def assess(principal: Principal, payload: str, order_amount: int, store_id: int | None, *,
-           lock: bool = False) -> Assessment:
-    store = till_store(principal, store_id)
+def assess(store: Store, payload: str, order_amount: int, *, lock: bool = False) -> Assessment:
+    """Every check for redeeming `payload` on an order at `store` (from `till_store`)."""
     coupon = find_coupon(payload, store.merchant_id, lock=lock)
     offer = coupon.offer
     now = clock.now()

@@ -26,9 +26,9 @@ Seal = Callable[[object, object], dict]
 def verify(principal: Principal, payload: str, order_amount: int, store_id: int | None) -> dict:
     """What the till would get, without writing anything. A refused coupon is an answer
     (`valid: false` with the refusal's code); a wrong store is still an error."""
-    till_store(principal, store_id)
+    store = till_store(principal, store_id)
     try:
-        a = assess(principal, payload, order_amount, store_id)
+        a = assess(store, payload, order_amount)
     except DomainError as error:
         return {"valid": False, "code": error.code, "detail": error.detail, "discount": 0,
                 "payable": order_amount}
@@ -41,7 +41,7 @@ def verify(principal: Principal, payload: str, order_amount: int, store_id: int 
 def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str | None,
            store_id: int | None, seal: Seal) -> dict:
     with transaction() as session:
-        a = assess(principal, payload, order_amount, store_id, lock=True)
+        a = assess(till_store(principal, store_id), payload, order_amount, lock=True)
         # Exactly once, whatever the concurrency: the database takes the use only if one is left.
         used = session.execute(update(Coupon).where(Coupon.id == a.coupon.id, Coupon.uses_left > 0)
                                .values(uses_left=Coupon.uses_left - 1)).rowcount

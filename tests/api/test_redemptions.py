@@ -278,3 +278,18 @@ def test_problem_titles_match_their_status(api, world):
     redeem(api, world.maternity.terminal_key, coupon["payload"])
     body = assert_problem(redeem(api, world.maternity.terminal_key, coupon["payload"]), 409, "coupon_exhausted")
     assert body["title"] == "Conflict"
+
+
+def test_a_key_is_new_again_once_its_retention_has_passed(api, world, session):
+    from datetime import timedelta
+
+    from exchange import clock
+
+    first, second = issue(api, world), issue(api, world)
+    assert redeem(api, world.maternity.terminal_key, first["payload"], idem="till-1-day-1").status_code == 201
+    assert_problem(redeem(api, world.maternity.terminal_key, second["payload"], idem="till-1-day-1"), 422,
+                   "idempotency_conflict")
+    clock.advance(timedelta(hours=49))
+    again = redeem(api, world.maternity.terminal_key, second["payload"], idem="till-1-day-1")
+    assert again.status_code == 201 and again.get_json()["coupon_code"] == second["code"]
+    assert session.scalar(select(func.count()).select_from(Redemption)) == 2
