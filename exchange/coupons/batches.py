@@ -40,7 +40,6 @@ def worker_name() -> str:
 def create_batch(principal: Principal, offer_id: int, count: int) -> CouponBatch:
     with transaction() as session:
         offer = issuable_offer(principal, offer_id)
-        session.refresh(offer, with_for_update=True)
         reserve(session, offer, count)
         batch = CouponBatch(offer_id=offer.id, distributor_id=principal.merchant_id, requested=count,
                             issued=0, status="pending", created_at=clock.now())

@@ -8,6 +8,7 @@ from sqlalchemy import column as sa_column, func, insert, select, table as sa_ta
 from .. import audit, clock
 from ..auth import Principal
 from ..errors import Conflict, Forbidden, Unprocessable
+from ..extensions import db
 from ..ids import allocate
 from ..offers.models import Offer
 from ..offers.services import visible_offer
@@ -19,8 +20,10 @@ from .signing import Signer
 
 
 def issuable_offer(principal: Principal, offer_id: int) -> Offer:
-    """The offer, if the caller may hand out coupons of it right now; else a refusal."""
+    """The offer, locked for this transaction, if the caller may hand out coupons of it right
+    now; else a refusal. Locked before the checks, so the owner cannot end it in between."""
     offer = visible_offer(principal, offer_id)
+    db.session.refresh(offer, with_for_update=True)
     if offer.owner_id == principal.merchant_id:
         raise Forbidden("Your partners hand out your offers; you redeem them.", code="not_a_distributor")
     if offer.status != "active":
@@ -100,7 +103,6 @@ def _copy_rows(connection, rows: list[dict]) -> None:
 def issue_coupons(principal: Principal, offer_id: int, count: int, customer_ref: str | None) -> list[dict]:
     with transaction() as session:
         offer = issuable_offer(principal, offer_id)
-        session.refresh(offer, with_for_update=True)
         alias = customer_pseudonym(session, offer, customer_ref, count)
         reserve(session, offer, count)
         rows = write_coupons(session, offer, principal.merchant_id, count, signer=Signer(), alias=alias)
@@ -123,7 +125,6 @@ def issue_pack(principal: Principal, offer_ids: list[int], customer_ref: str | N
         session.add(pack)
         session.flush()
         for offer in offers:
-            session.refresh(offer, with_for_update=True)
             alias = customer_pseudonym(session, offer, customer_ref, 1)
             reserve(session, offer, 1)
             write_coupons(session, offer, principal.merchant_id, 1, signer=signer, alias=alias,
