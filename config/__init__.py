@@ -20,6 +20,13 @@ class ConfigError(RuntimeError):
     """The environment cannot produce a runnable configuration."""
 
 
+def _non_negative_int(env: Mapping[str, str], name: str, default: str) -> int:
+    value = env.get(name, default)
+    if not value.isdigit():
+        raise ConfigError(f"{name} must be a whole number of minor units ≥ 0, not {value!r}")
+    return int(value)
+
+
 def _base(env: Mapping[str, str]) -> dict:
     return {
         "EXCHANGE_ENV": env.get("EXCHANGE_ENV", "development"),
@@ -30,6 +37,10 @@ def _base(env: Mapping[str, str]) -> dict:
         "PUBLIC_URL": (env.get("EXCHANGE_PUBLIC_URL")
                        or f"http://127.0.0.1:{env.get('PORT', '8000')}").rstrip("/"),
         "SETTLEMENT_TZ": env.get("EXCHANGE_SETTLEMENT_TZ", "Asia/Shanghai"),
+        # Month-end: one transfer per pair, or multilateral netting; nets below the minimum
+        # transfer (minor units) are carried into the next month instead of being paid.
+        "SETTLEMENT_NETTING": env.get("EXCHANGE_SETTLEMENT_NETTING", "bilateral"),
+        "MIN_TRANSFER": _non_negative_int(env, "EXCHANGE_MIN_TRANSFER", "100"),
         "SIGNING_KEY_DIR": env.get("EXCHANGE_SIGNING_KEY_DIR"),
         "PSEUDONYM_KEY": env.get("EXCHANGE_PSEUDONYM_KEY"),
         "NOW": env.get("EXCHANGE_NOW"),
@@ -89,5 +100,8 @@ def load_config(env: Mapping[str, str] | None = None) -> dict:
     name = cfg["EXCHANGE_ENV"]
     if name not in ENVIRONMENTS:
         raise ConfigError(f"EXCHANGE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {name!r}")
+    if cfg["SETTLEMENT_NETTING"] not in ("bilateral", "multilateral"):
+        raise ConfigError("EXCHANGE_SETTLEMENT_NETTING must be bilateral or multilateral, "
+                          f"not {cfg['SETTLEMENT_NETTING']!r}")
     {"development": _development, "testing": _testing, "production": _production}[name](cfg, env)
     return cfg

@@ -60,8 +60,10 @@ def register_blueprints(app: Flask) -> None:
     from .offers.routes import blp as offers
     from .partners.routes import blp as partners
     from .redemptions.routes import blp as redemptions
+    from .settlement.routes import blp as settlements, reports_blp as reports
 
-    for blueprint in (merchants, categories, partners, offers, coupons, customer, redemptions):
+    for blueprint in (merchants, categories, partners, offers, coupons, customer, redemptions, settlements,
+                      reports):
         api.register_blueprint(blueprint)
 
 

@@ -136,3 +136,25 @@ def demo(if_empty, keys_file):
     if keys_file:
         Path(keys_file).write_text("".join(f"export {line}\n" for line in lines if "=" in line))
         click.echo(f"(keys also written to {keys_file})")
+
+
+@exchange_group.command("settle")
+@click.option("--period", required=True, help="The month to close, YYYY-MM (in EXCHANGE_SETTLEMENT_TZ).")
+@click.option("--netting", type=click.Choice(["bilateral", "multilateral"]), default=None,
+              help="Default: EXCHANGE_SETTLEMENT_NETTING.")
+@click.option("--min-transfer", type=click.IntRange(min=0), default=None,
+              help="Nets below this (minor units) carry into the next month. Default: EXCHANGE_MIN_TRANSFER.")
+@with_appcontext
+def settle(period, netting, min_transfer):
+    """Close an ended month, exactly as POST /api/v1/settlements does (idempotent)."""
+    from .errors import DomainError
+    from .settlement.services import close
+
+    try:
+        settlement, created = close(period, actor="operator", netting_mode=netting, min_transfer=min_transfer)
+    except DomainError as error:
+        raise click.ClickException(f"{error.code}: {error.detail}") from None
+    verb = "closed" if created else "was already closed"
+    click.echo(f"{settlement.period} {verb}: {len(settlement.obligations)} pair obligation(s) from "
+               f"{settlement.entries} ledger entries, {settlement.netting} netting, "
+               f"minimum transfer {settlement.min_transfer}; digest {settlement.digest}")

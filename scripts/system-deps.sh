@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suite needs, if any is missing:
 # chromium (browser tests through Playwright), libzbar0 (QR decoding), poppler-utils (PDF pages
-# to images) and fonts-noto-cjk (Chinese text in rendered pages).
+# to images, text), poppler-data (Chinese CID text) and fonts-noto-cjk (Chinese text in rendered pages).
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 ldconfig -p | grep -q 'libzbar\.so\.0' || missing+=(libzbar0)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+# poppler's CMaps for Adobe's Chinese CID fonts: pdftotext reads the statements' Chinese text.
+[[ -d /usr/share/poppler/cMap/Adobe-GB1 ]] || missing+=(poppler-data)
 fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || missing+=(fonts-noto-cjk)
 ((${#missing[@]} == 0)) && exit 0
 echo "installing Debian packages: ${missing[*]}"

@@ -42,7 +42,7 @@ CUT_LINE = Color(0.6, 0.6, 0.6)
 # The CMap reportlab uses for STSong-Light (UniGB-UCS2-H) has no U+00B7, and it sizes the
 # proportional U+00A5 as full width, leaving a gap after it: use the GB full-width forms, which
 # are the glyphs Adobe's newer UniGB-UTF16-H maps both to anyway.
-_GB_FORMS = str.maketrans({"\u00b7": "\u30fb", "\u00a5": "\uffe5"})
+GB_FORMS = str.maketrans({"\u00b7": "\u30fb", "\u00a5": "\uffe5"})
 # A dark module (1) is ink (grey 0), a light one (0) paper (255).
 _MODULE_TO_GREY = bytes.maketrans(b"\x00\x01", b"\xff\x00")
 
@@ -65,7 +65,7 @@ class SheetCoupon:
     token: str  # signed; the QR encodes public_url + "/c/" + token
 
 
-def _prepare_reportlab() -> None:
+def prepare_reportlab() -> None:
     global _fonts_ready
     if not _fonts_ready:
         pdfmetrics.registerFont(UnicodeCIDFont(TEXT_FONT))
@@ -81,7 +81,7 @@ def write_sheet(out: BinaryIO, header: SheetHeader, coupons: Iterable[SheetCoupo
     100,000 items: consume it lazily."""
     if columns < 1 or rows < 1:
         raise ValueError("a sheet needs at least one column and one row")
-    _prepare_reportlab()
+    prepare_reportlab()
     page_w, page_h = A4
     cell_w = (page_w - 2 * MARGIN) / columns
     cell_h = (page_h - 2 * MARGIN) / rows
@@ -170,7 +170,7 @@ def _offer_lines(header: SheetHeader, width: float, scale: float) -> list[tuple[
 
 
 def _wrap(text: str, size: float, width: float, max_lines: int) -> list[str]:
-    text = " ".join(text.translate(_GB_FORMS).split())
+    text = " ".join(text.translate(GB_FORMS).split())
     # Offer texts are "中文 / English": when they need two lines, each language gets its own.
     parts = [text] if _fits(text, size, width) else text.split(" / ")
     lines = [line for part in parts for line in _break_lines(part, size, width)]

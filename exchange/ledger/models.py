@@ -12,6 +12,8 @@ COMMISSION_RECEIVABLE = "commission_receivable"  # the distributor's claim on th
 COMMISSION_PAYABLE = "commission_payable"        # the owner's debt to the distributor
 COFUNDING_RECEIVABLE = "cofunding_receivable"    # the owner's claim on the distributor
 COFUNDING_PAYABLE = "cofunding_payable"          # the distributor's share of a discount
+ADJUSTMENT_RECEIVABLE = "adjustment_receivable"  # a correction owed to the merchant
+ADJUSTMENT_PAYABLE = "adjustment_payable"
 
 
 class LedgerTransaction(Base):

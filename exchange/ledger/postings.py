@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import COFUNDING_PAYABLE, COFUNDING_RECEIVABLE, COMMISSION_PAYABLE, COMMISSION_RECEIVABLE
+from .models import (
+    ADJUSTMENT_PAYABLE, ADJUSTMENT_RECEIVABLE, COFUNDING_PAYABLE, COFUNDING_RECEIVABLE, COMMISSION_PAYABLE,
+    COMMISSION_RECEIVABLE,
+)
 
 
 @dataclass(frozen=True)
@@ -33,3 +36,11 @@ def cofunding(owner_id: int, distributor_id: int, amount: int) -> list[Posting]:
 
 def balanced(postings: list[Posting]) -> bool:
     return sum(p.amount for p in postings) == 0
+
+
+def adjustment(payer_id: int, payee_id: int, amount: int) -> list[Posting]:
+    """A correction (e.g. a resolved dispute): the payer owes the payee `amount` more."""
+    if amount == 0:
+        return []
+    return [Posting(payee_id, payer_id, ADJUSTMENT_RECEIVABLE, amount),
+            Posting(payer_id, payee_id, ADJUSTMENT_PAYABLE, -amount)]

@@ -137,25 +137,13 @@ def upgrade():
 
 # The ledger is append-only (SPEC §4.3): the database itself refuses to change or remove a row.
 def _append_only(table):
-    bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
-        for action in ("UPDATE", "DELETE"):
-            op.execute(f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                       f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END")
-    else:
-        op.execute(f"""CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-                       BEGIN RAISE EXCEPTION '{table} is append-only'; END $$""")
-        op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                   f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()")
+    for statement in exchange.orm.append_only_ddl(op.get_bind().dialect.name, table):
+        op.execute(statement)
 
 
 def _drop_append_only(table):
-    if op.get_bind().dialect.name == "sqlite":
-        for action in ("update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{action}")
-    else:
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-        op.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
+    for statement in exchange.orm.drop_append_only_ddl(op.get_bind().dialect.name, table):
+        op.execute(statement)
 
 
 def downgrade():

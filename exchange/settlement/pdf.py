@@ -1,0 +1,170 @@
+"""The monthly statement as a PDF a shop owner can read: who, which month, a summary per
+partner, the month's activity as a chart, the transfers, and the statement's SHA-256 — the same
+figures as the JSON and the CSV."""
+
+from __future__ import annotations
+
+import io
+
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from ..auth import Principal
+from ..coupons.sheet import GB_FORMS, TEXT_FONT, prepare_reportlab
+from ..offers.pricing import format_money
+from .reports import partnership_report
+from .statements import statement
+
+INK = colors.HexColor("#1f2933")
+YOU_SENT = colors.HexColor("#3b82f6")
+THEY_SENT = colors.HexColor("#f59e0b")
+MAX_CHART_PARTNERS = 12
+
+_title = ParagraphStyle("title", fontName=TEXT_FONT, fontSize=16, leading=20, textColor=INK)
+_body = ParagraphStyle("body", fontName=TEXT_FONT, fontSize=9, leading=13, textColor=INK)
+_small = ParagraphStyle("small", fontName=TEXT_FONT, fontSize=7.5, leading=10, textColor=colors.grey)
+_cell = ParagraphStyle("cell", fontName=TEXT_FONT, fontSize=8, leading=10)
+
+
+def statement_pdf(principal: Principal, period: str) -> tuple[str, bytes]:
+    doc = statement(principal, period)
+    report = partnership_report(principal, period)
+    return f"statement-{doc['period']}-merchant-{doc['merchant']['id']}.pdf", render(doc, report)
+
+
+def render(doc: dict, report: dict) -> bytes:
+    prepare_reportlab()
+    out = io.BytesIO()
+    page = SimpleDocTemplate(out, pagesize=landscape(A4), leftMargin=14 * mm, rightMargin=14 * mm,
+                             topMargin=12 * mm, bottomMargin=12 * mm,
+                             title=f"Statement {doc['period']} — {doc['merchant']['name']}",
+                             author="Partner Coupon Exchange")
+    page.build(_header(doc) + _summary(doc, report) + _chart(report) + _transfers(doc) + _footer(doc))
+    return out.getvalue()
+
+
+def _money(amount: int, currency: str) -> str:
+    return format_money(amount, currency).translate(GB_FORMS)
+
+
+def _text(markup: str, style) -> Paragraph:
+    """A paragraph in the CID font: characters its CMap lacks become their GB forms."""
+    return Paragraph(markup.translate(GB_FORMS).replace("–", "~").replace("—", "-"), style)
+
+
+def _header(doc: dict) -> list:
+    merchant = doc["merchant"]
+    status = (f"已结算 closed {doc['closed_at'][:16].replace('T', ' ')} UTC" if doc["status"] == "closed"
+              else "未结算 OPEN — figures so far, provisional")
+    mode = {"bilateral": "双边轧差 bilateral", "multilateral": "多边轧差 multilateral"}[doc["netting"]]
+    positions = "; ".join(f"{_money(p['net_position'], p['currency'])}" for p in doc["positions"]) or "0"
+    return [
+        _text(f"月度结算单 Monthly statement · {doc['period']}", _title),
+        Spacer(1, 3 * mm),
+        _text(f"商户 Merchant: <b>{_esc(merchant['name'])}</b> (#{merchant['id']})", _body),
+        _text(f"期间 Period: {doc['starts_at'][:10]} – {doc['ends_at'][:10]} ({doc['timezone']}) · "
+                  f"{status} · {mode}", _body),
+        _text(f"净头寸 Net position: <b>{positions}</b> (positive: you are owed; negative: you owe)", _body),
+        Spacer(1, 4 * mm),
+    ]
+
+
+def _summary(doc: dict, report: dict) -> list:
+    funnel = {row["partner"]["id"]: row for row in report["partners"]}
+    head = ["伙伴 Partner", "发券 Issued\nyou→them / them→you", "核销 Redeemed\nyou→them / them→you",
+            "带来销售 Sales brought\nto them / to you", "佣金收入\nCommission earned", "佣金支出\nCommission paid",
+            "退款追回 Clawbacks\non yours / on theirs", "联合出资 Co-funding\nowed to you / by you",
+            "结转 Carried\nin / forward", "应收付 Payable", "状态 Status"]
+    rows = [[_text(h.replace("\n", "<br/>"), _cell) for h in head]]
+    for o in doc["obligations"]:
+        c = o["currency"]
+        f = funnel.get(o["partner"]["id"], {})
+        sent, got = f.get("you_sent", {}), f.get("they_sent", {})
+
+        def sales(side):
+            return sum(s["sales_amount"] for s in side.get("sales", []) if s["currency"] == c)
+
+        rows.append([
+            _text(_esc(o["partner"]["name"] or f"#{o['partner']['id']}"), _cell),
+            f"{sent.get('issued', 0)} / {got.get('issued', 0)}",
+            f"{sent.get('redeemed', 0)} / {got.get('redeemed', 0)}",
+            f"{_money(sales(sent), c)} / {_money(sales(got), c)}",
+            _money(o["owed_to_you"]["commission"], c), _money(o["you_owe"]["commission"], c),
+            f"{_money(o['owed_to_you']['clawback'], c)} / {_money(o['you_owe']['clawback'], c)}",
+            f"{_money(o['owed_to_you']['cofunding'] - o['owed_to_you']['cofunding_returned'], c)} / "
+            f"{_money(o['you_owe']['cofunding'] - o['you_owe']['cofunding_returned'], c)}",
+            f"{_money(o['carried_in'], c)} / {_money(o['carried_forward'], c)}",
+            _money(o["payable"], c), o["status"],
+        ])
+    if len(rows) == 1:
+        rows.append(["本月无往来 No activity with any partner this month."] + [""] * (len(head) - 1))
+    table = Table(rows, repeatRows=1, colWidths=[42 * mm] + [None] * (len(head) - 1))
+    table.setStyle(TableStyle([("SPAN", (0, 1), (-1, 1))] * (len(rows) == 2 and not doc["obligations"]) + [
+        ("FONT", (0, 0), (-1, -1), TEXT_FONT, 8), ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e5e7eb")),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
+    ]))
+    return [_text("<b>伙伴汇总 Summary per partner</b>", _body), Spacer(1, 2 * mm), table, Spacer(1, 5 * mm)]
+
+
+def _chart(report: dict) -> list:
+    partners = [row for row in report["partners"]
+                if any(s["redemptions"] for side in ("you_sent", "they_sent") for s in row[side]["sales"])]
+    partners = partners[:MAX_CHART_PARTNERS]
+    if not partners:
+        return []
+    drawing = Drawing(250 * mm, 55 * mm)
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 15 * mm, 10 * mm, 170 * mm, 40 * mm
+    chart.data = [[sum(s["redemptions"] for s in row[side]["sales"]) for row in partners]
+                  for side in ("you_sent", "they_sent")]
+    chart.categoryAxis.categoryNames = [(row["partner"]["name"] or "")[:10] for row in partners]
+    chart.categoryAxis.labels.fontName = TEXT_FONT
+    chart.categoryAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.labels.fontSize = 7
+    chart.bars[0].fillColor, chart.bars[1].fillColor = YOU_SENT, THEY_SENT
+    legend = Legend()
+    legend.x, legend.y, legend.fontName, legend.fontSize = 192 * mm, 45 * mm, TEXT_FONT, 7
+    legend.colorNamePairs = [(YOU_SENT, "你带去的核销 redeemed there, sent by you"),
+                             (THEY_SENT, "伙伴带来的核销 redeemed here, sent by them")]
+    drawing.add(chart)
+    drawing.add(legend)
+    return [_text("<b>本月往来 Redemptions this month, per partner</b>", _body), drawing, Spacer(1, 3 * mm)]
+
+
+def _transfers(doc: dict) -> list:
+    lines = [_text("<b>转账 Transfers</b>", _body)]
+    for t in doc["transfers"]:
+        if t["direction"] == "pay":
+            lines.append(_text(f"付款 Pay {_money(t['amount'], t['currency'])} → {_esc(t['payee']['name'])} "
+                                   f"(#{t['payee']['id']})", _body))
+        else:
+            lines.append(_text(f"收款 Receive {_money(t['amount'], t['currency'])} ← {_esc(t['payer']['name'])} "
+                                   f"(#{t['payer']['id']})", _body))
+    if not doc["transfers"]:
+        lines.append(_text("无需转账 Nothing to transfer this month.", _body))
+    held = [o for o in doc["obligations"] if o["status"] == "disputed"]
+    for o in held:
+        lines.append(_text(f"争议中 Held (disputed): {_esc(o['partner']['name'])} "
+                               f"{_money(o['payable'], o['currency'])}", _body))
+    return lines + [Spacer(1, 4 * mm)]
+
+
+def _footer(doc: dict) -> list:
+    return [
+        _text(f"SHA-256: {doc['digest']}", _small),
+        _text("The digest covers this statement's canonical JSON (GET /api/v1/settlements/"
+                  f"{doc['period']}); each pair's figures also carry a digest both partners see identically. "
+                  "Amounts: positive is owed to you, negative is owed by you.", _small),
+    ]
+
+
+def _esc(text: str | None) -> str:
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,375 @@
+"""Closing a month and what each side sees of it (SPEC §4.3–4.4, §5).
+
+`close` runs in one transaction: it reads the period's ledger rows once (a GROUP BY by pair),
+nets them, checks that positions sum to zero and writes the settlement and its obligations —
+or nothing at all. A second close of the same month returns the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit, clock
+from ..auth import Principal
+from ..errors import Conflict, NotFound, Unprocessable
+from ..extensions import db
+from ..ledger import postings
+from ..ledger.models import LedgerTransaction
+from ..ledger.services import post
+from ..merchants.models import Merchant
+from ..orm import transaction
+from . import netting
+from .ledger_scope import Scope, pair_flows, transactions
+from .models import FLOW_KINDS, Confirmation, Dispute, Settlement, SettlementObligation
+from .netting import Flow, PairObligation
+from .periods import BadPeriod, Period
+
+
+class PositionsDoNotBalance(AssertionError):
+    pass
+
+
+def zone() -> str:
+    return current_app.config["SETTLEMENT_TZ"]
+
+
+def parse_period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except BadPeriod as error:
+        raise Unprocessable(str(error), code="invalid_period", errors={"period": [str(error)]}) from None
+
+
+def digest(document) -> str:
+    """SHA-256 of a document's canonical JSON: both sides of a pair compute the same one."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# --- closing ---------------------------------------------------------------------------------
+
+def close(period_text: str, *, actor: str, netting_mode: str | None = None,
+          min_transfer: int | None = None) -> tuple[Settlement, bool]:
+    """Close an ended month; return the settlement and whether this call closed it."""
+    period = parse_period(period_text)
+    if clock.now() < period.ends_at(zone()):
+        local_end = period.ends_at(zone()).astimezone(ZoneInfo(zone())).isoformat()
+        raise Unprocessable(f"{period} has not ended yet: it can be closed from {local_end}.",
+                            code="period_not_ended")
+    mode = netting_mode or current_app.config["SETTLEMENT_NETTING"]
+    minimum = current_app.config["MIN_TRANSFER"] if min_transfer is None else min_transfer
+    try:
+        with transaction() as session:
+            _hold_the_ledger(session)
+            existing = session.scalar(select(Settlement).where(Settlement.period == str(period)))
+            if existing is not None:
+                _same_terms(existing, netting_mode, min_transfer)
+                return existing, False
+            settlement = _close(session, period, mode, minimum, actor)
+        return settlement, True
+    except IntegrityError:
+        # Another process closed this month between our check and our insert: theirs stands.
+        existing = db.session.scalar(select(Settlement).where(Settlement.period == str(period)))
+        if existing is None:
+            raise
+        return existing, False
+
+
+def _hold_the_ledger(session) -> None:
+    """Let postings in flight finish, and hold new ones until the close commits, so that the
+    watermark covers exactly what the close has read. SQLite's BEGIN IMMEDIATE already does."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().exec_driver_sql("LOCK TABLE ledger_transactions IN SHARE MODE")
+
+
+def _same_terms(existing: Settlement, mode: str | None, minimum: int | None) -> None:
+    if (mode not in (None, existing.netting)) or (minimum not in (None, existing.min_transfer)):
+        raise Conflict(f"{existing.period} is already closed with {existing.netting} netting and a minimum "
+                       f"transfer of {existing.min_transfer}; a closed month is never recomputed.",
+                       code="period_closed")
+
+
+def _close(session, period: Period, mode: str, minimum: int, actor: str) -> Settlement:
+    previous = session.scalar(select(Settlement).order_by(Settlement.period.desc()).limit(1))
+    if previous is not None and Period.parse(previous.period) > period:
+        raise Conflict(f"{previous.period} is already closed; months close in order.", code="later_period_closed")
+    _refuse_if_earlier_month_open(session, period, previous)
+    through = session.scalar(select(func.coalesce(func.max(LedgerTransaction.id), 0)))
+    scope = Scope(period.ends_at(zone()), through,
+                  previous.through_transaction_id if previous else None, previous.ends_at if previous else None)
+    flows, entry_count = pair_flows(session, scope)
+    for o in _carried_in(session, previous):
+        flows.setdefault((o.currency, o.a, o.b), PairObligation(o.currency, o.a, o.b)).carried_in = o.carried_in
+    obligations = netting.settle_pairs(sorted(flows.values(), key=lambda o: (o.currency, o.a, o.b)), minimum)
+    _assert_positions_balance(obligations)
+
+    rows = [dict(_columns(o), currency=o.currency, merchant_a_id=o.a, merchant_b_id=o.b,
+                 digest=digest(_pair_document(str(period), o))) for o in obligations]
+    settlement = Settlement(
+        period=str(period), starts_at=period.starts_at(zone()), ends_at=period.ends_at(zone()),
+        through_transaction_id=through, previous_id=previous.id if previous else None, netting=mode,
+        min_transfer=minimum, closed_at=clock.now(), closed_by=actor, entries=entry_count,
+        digest=digest({"period": str(period), "netting": mode, "min_transfer": minimum,
+                       "obligations": [r["digest"] for r in rows]}))
+    session.add(settlement)
+    session.flush()
+    if rows:
+        session.execute(insert(SettlementObligation), [dict(r, settlement_id=settlement.id) for r in rows])
+    audit.record(session, actor=actor, action="settlement.closed", subject_type="settlement",
+                 subject_id=str(period), from_state="open", to_state="closed", pairs=len(rows),
+                 entries=entry_count, netting=mode, min_transfer=minimum)
+    return settlement
+
+
+def _refuse_if_earlier_month_open(session, period: Period, previous: Settlement | None) -> None:
+    """Activity of a month before this one that no close holds yet: close that month first.
+    (Late postings into an already closed month are the next period's, by design.)"""
+    t = transactions.c
+    query = select(func.min(t.posted_at)).where(t.posted_at < period.starts_at(zone()))
+    if previous is not None:
+        query = query.where(t.posted_at >= previous.ends_at)
+    earliest = session.scalar(query)
+    if earliest is not None:
+        month = Period.containing(earliest, zone())
+        raise Conflict(f"{month} has ledger activity and is not closed yet: close {month} first.",
+                       code="earlier_period_open", earliest_open_period=str(month))
+
+
+def _carried_in(session, previous: Settlement | None) -> list[PairObligation]:
+    if previous is None:
+        return []
+    rows = session.scalars(select(SettlementObligation).where(
+        SettlementObligation.settlement_id == previous.id, SettlementObligation.carried_out != 0))
+    return [PairObligation(r.currency, r.merchant_a_id, r.merchant_b_id, carried_in=r.carried_out) for r in rows]
+
+
+def _assert_positions_balance(obligations: list[PairObligation]) -> None:
+    totals: dict[str, int] = defaultdict(int)
+    for (currency, _), value in netting.positions(obligations).items():
+        totals[currency] += value
+    unbalanced = {c: v for c, v in totals.items() if v}
+    if unbalanced:
+        raise PositionsDoNotBalance(f"net positions do not sum to zero: {unbalanced}")
+
+
+def _columns(o: PairObligation) -> dict:
+    columns = {}
+    for kind in FLOW_KINDS:
+        columns[f"{kind}_a_to_b"] = getattr(o.a_to_b, kind)
+        columns[f"{kind}_b_to_a"] = getattr(o.b_to_a, kind)
+    return dict(columns, carried_in=o.carried_in, net=o.net, carried_out=o.carried_out, payable=o.payable)
+
+
+def _pair_document(period: str, o: PairObligation) -> dict:
+    return dict(_columns(o), period=period, currency=o.currency, merchant_a_id=o.a, merchant_b_id=o.b)
+
+
+def _from_row(row: SettlementObligation) -> PairObligation:
+    o = PairObligation(row.currency, row.merchant_a_id, row.merchant_b_id,
+                       Flow(**{k: getattr(row, f"{k}_a_to_b") for k in FLOW_KINDS}),
+                       Flow(**{k: getattr(row, f"{k}_b_to_a") for k in FLOW_KINDS}), carried_in=row.carried_in)
+    o.net, o.carried_out, o.payable = row.net, row.carried_out, row.payable
+    return o
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+@dataclass
+class PeriodState:
+    """A period as the service knows it: closed (fixed figures) or open (figures so far)."""
+
+    period: Period
+    settlement: Settlement | None
+    scope: Scope
+    mode: str
+    min_transfer: int
+
+
+def period_state(period_text: str) -> PeriodState:
+    period = parse_period(period_text)
+    if clock.now() < period.starts_at(zone()):
+        raise Unprocessable(f"{period} has not started yet.", code="period_not_started")
+    session = db.session
+    settlement = session.scalar(select(Settlement).where(Settlement.period == str(period)))
+    if settlement is not None:
+        previous = settlement.previous
+        scope = Scope(settlement.ends_at, settlement.through_transaction_id,
+                      previous.through_transaction_id if previous else None, previous.ends_at if previous else None)
+        return PeriodState(period, settlement, scope, settlement.netting, settlement.min_transfer)
+    last = session.scalar(select(Settlement).order_by(Settlement.period.desc()).limit(1))
+    ends_at = period.ends_at(zone())
+    if last is not None and Period.parse(last.period) > period:
+        ends_at = period.starts_at(zone())  # a month skipped over (it had no activity): empty
+    scope = Scope(ends_at, None, last.through_transaction_id if last else None, last.ends_at if last else None)
+    return PeriodState(period, None, scope, current_app.config["SETTLEMENT_NETTING"],
+                       current_app.config["MIN_TRANSFER"])
+
+
+def obligations_of(state: PeriodState, merchant_id: int | None) -> list[PairObligation]:
+    """The period's pair obligations (only `merchant_id`'s if given), with stored ids and digests
+    attached for a closed period."""
+    if state.settlement is not None:
+        query = select(SettlementObligation).where(SettlementObligation.settlement_id == state.settlement.id)
+        if merchant_id is not None:
+            query = query.where((SettlementObligation.merchant_a_id == merchant_id)
+                                | (SettlementObligation.merchant_b_id == merchant_id))
+        result = []
+        for row in db.session.scalars(query.order_by(SettlementObligation.id)):
+            o = _from_row(row)
+            o.id, o.digest = row.id, row.digest
+            result.append(o)
+        return result
+    flows, _ = pair_flows(db.session, state.scope, merchant_id)
+    last = db.session.scalar(select(Settlement).order_by(Settlement.period.desc()).limit(1))
+    if last is not None and Period.parse(last.period) == state.period.previous():
+        for o in _carried_in(db.session, last):
+            if merchant_id in (None, o.a, o.b):
+                flows.setdefault((o.currency, o.a, o.b), PairObligation(o.currency, o.a, o.b)).carried_in = o.carried_in
+    result = netting.settle_pairs(sorted(flows.values(), key=lambda o: (o.currency, o.a, o.b)), state.min_transfer)
+    for o in result:
+        o.id, o.digest = None, digest(_pair_document(str(state.period), o))
+    return result
+
+
+def held_pairs(state: PeriodState) -> dict[int, Dispute]:
+    """Open disputes by obligation id: those pairs wait for the operator."""
+    if state.settlement is None:
+        return {}
+    disputes = db.session.scalars(select(Dispute).join(SettlementObligation).where(
+        SettlementObligation.settlement_id == state.settlement.id, Dispute.status == "open"))
+    return {d.obligation_id: d for d in disputes}
+
+
+def transfer_plan(state: PeriodState, merchant_id: int | None) -> list[netting.Transfer]:
+    held = held_pairs(state)
+    if state.mode == netting.BILATERAL:
+        mine = obligations_of(state, merchant_id)
+        return netting.plan(mine, state.mode, {(o.currency, o.a, o.b) for o in mine if o.id in held})
+    everyone = obligations_of(state, None)
+    plan = netting.plan(everyone, state.mode, {(o.currency, o.a, o.b) for o in everyone if o.id in held})
+    return [t for t in plan if merchant_id in (None, t.payer, t.payee)]
+
+
+def names(ids) -> dict[int, str]:
+    ids = set(ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Merchant.id, Merchant.name).where(Merchant.id.in_(ids))).all())
+
+
+# --- confirming and disputing -----------------------------------------------------------------
+
+def _closed(period_text: str) -> Settlement:
+    state = period_state(period_text)
+    if state.settlement is None:
+        raise Conflict(f"{state.period} is not closed yet: obligations can be confirmed or disputed "
+                       "once the operator closes the month.", code="period_open")
+    return state.settlement
+
+
+def _own_obligation(settlement: Settlement, merchant_id: int, partner_id: int, currency: str | None,
+                    *, lock: bool = False) -> SettlementObligation:
+    a, b = netting.pair(merchant_id, partner_id)
+    query = select(SettlementObligation).where(
+        SettlementObligation.settlement_id == settlement.id, SettlementObligation.merchant_a_id == a,
+        SettlementObligation.merchant_b_id == b)
+    if currency is not None:
+        query = query.where(SettlementObligation.currency == currency)
+    rows = db.session.scalars(query).all()
+    if not rows or merchant_id == partner_id:
+        raise NotFound(f"You have no obligation with merchant {partner_id} in {settlement.period}.")
+    if len(rows) > 1:
+        raise Unprocessable("This pair has obligations in several currencies: say which.",
+                            code="validation_failed", errors={"currency": ["Required for this pair."]})
+    return rows[0]
+
+
+def confirm(principal: Principal, period_text: str, partner_id: int, currency: str | None) -> SettlementObligation:
+    settlement = _closed(period_text)
+    with transaction() as session:
+        o = _own_obligation(settlement, principal.merchant_id, partner_id, currency)
+        if session.scalar(select(Dispute.id).where(Dispute.obligation_id == o.id, Dispute.status == "open")):
+            raise Conflict("This obligation is disputed; the operator resolves it first.", code="disputed")
+        done = session.scalar(select(Confirmation).where(Confirmation.obligation_id == o.id,
+                                                         Confirmation.merchant_id == principal.merchant_id))
+        if done is None:
+            session.add(Confirmation(obligation_id=o.id, merchant_id=principal.merchant_id,
+                                     confirmed_at=clock.now()))
+            audit.record(session, actor=principal.actor, merchant_id=principal.merchant_id,
+                         action="settlement.confirmed", subject_type="obligation", subject_id=o.id,
+                         period=settlement.period, partner_id=partner_id)
+    return o
+
+
+def open_dispute(principal: Principal, period_text: str, partner_id: int, currency: str | None,
+                 reason: str) -> Dispute:
+    settlement = _closed(period_text)
+    with transaction() as session:
+        o = _own_obligation(settlement, principal.merchant_id, partner_id, currency)
+        if session.scalar(select(Dispute.id).where(Dispute.obligation_id == o.id, Dispute.status == "open")):
+            raise Conflict("This obligation is already disputed.", code="already_disputed")
+        if session.scalar(select(Confirmation.id).where(Confirmation.obligation_id == o.id,
+                                                         Confirmation.merchant_id == principal.merchant_id)):
+            raise Conflict("You confirmed this obligation; ask the operator for an adjustment instead.",
+                           code="already_confirmed")
+        dispute = Dispute(obligation_id=o.id, opened_by_id=principal.merchant_id, reason=reason, status="open",
+                          opened_at=clock.now(), adjustment_amount=0)
+        session.add(dispute)
+        session.flush()
+        audit.record(session, actor=principal.actor, merchant_id=principal.merchant_id, action="settlement.disputed",
+                     subject_type="dispute", subject_id=dispute.id, to_state="open", period=settlement.period,
+                     partner_id=partner_id)
+    return dispute
+
+
+def disputes(principal: Principal, period_text: str) -> list[Dispute]:
+    settlement = _closed(period_text)
+    query = select(Dispute).join(SettlementObligation).where(SettlementObligation.settlement_id == settlement.id)
+    if principal.kind != "operator":
+        query = query.where((SettlementObligation.merchant_a_id == principal.merchant_id)
+                            | (SettlementObligation.merchant_b_id == principal.merchant_id))
+    return list(db.session.scalars(query.order_by(Dispute.id)))
+
+
+def resolve(principal: Principal, period_text: str, dispute_id: int, resolution: str,
+            payer_id: int | None, amount: int) -> Dispute:
+    """The operator settles a dispute; a correction is posted to the ledger now, so it lands in
+    the next open period as an adjustment. The closed figures are never edited."""
+    settlement = _closed(period_text)
+    with transaction() as session:
+        dispute = session.scalar(select(Dispute).join(SettlementObligation).where(
+            Dispute.id == dispute_id, SettlementObligation.settlement_id == settlement.id).with_for_update())
+        if dispute is None:
+            raise NotFound("No such dispute in this period.")
+        if dispute.status != "open":
+            raise Conflict("This dispute is already resolved.", code="already_resolved")
+        o = dispute.obligation
+        if amount and payer_id not in (o.merchant_a_id, o.merchant_b_id):
+            raise Unprocessable("The adjustment's payer must be one of the pair.", code="validation_failed",
+                                errors={"adjustment.payer_id": [f"One of {o.merchant_a_id}, {o.merchant_b_id}."]})
+        if amount:
+            payee_id = o.merchant_b_id if payer_id == o.merchant_a_id else o.merchant_a_id
+            txn = post(session, kind="adjustment", currency=o.currency,
+                       postings=postings.adjustment(payer_id, payee_id, amount),
+                       description=f"resolution of dispute {dispute.id} on {settlement.period} "
+                                   f"({o.merchant_a_id}-{o.merchant_b_id})")
+            dispute.adjustment_transaction_id = txn.id
+            dispute.adjustment_payer_id = payer_id
+        dispute.adjustment_amount = amount
+        dispute.status, dispute.resolution, dispute.resolved_at = "resolved", resolution, clock.now()
+        audit.record(session, actor=principal.actor, action="settlement.dispute_resolved", subject_type="dispute",
+                     subject_id=dispute.id, from_state="open", to_state="resolved", period=settlement.period,
+                     adjustment=amount, payer_id=payer_id)
+    return dispute
+
+
+def closed_settlements() -> list[Settlement]:
+    return list(db.session.scalars(select(Settlement).order_by(Settlement.period)))
