@@ -14,3 +14,12 @@ control_socket_disable = True
 # The app writes one JSON line per request itself; gunicorn's access log would repeat it.
 accesslog = None
 timeout = 60
+
+
+def on_starting(server):
+    """The sandbox clock (EXCHANGE_NOW) starts once, in the master: every worker runs on from the
+    same real instant, so a partnership accepted by one worker is in force in the next."""
+    import time
+
+    if os.environ.get("EXCHANGE_NOW"):
+        os.environ.setdefault("EXCHANGE_NOW_ANCHOR", repr(time.time()))

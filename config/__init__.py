@@ -44,6 +44,7 @@ def _base(env: Mapping[str, str]) -> dict:
         "SIGNING_KEY_DIR": env.get("EXCHANGE_SIGNING_KEY_DIR"),
         "PSEUDONYM_KEY": env.get("EXCHANGE_PSEUDONYM_KEY"),
         "NOW": env.get("EXCHANGE_NOW"),
+        "NOW_ANCHOR": env.get("EXCHANGE_NOW_ANCHOR"),
         "RATELIMIT_STORAGE_URI": env.get("EXCHANGE_REDIS_URL", "memory://"),
         "REGISTRATION_RATE_LIMIT": env.get("EXCHANGE_REGISTRATION_RATE_LIMIT", "20 per hour"),
         "LOG_LEVEL": env.get("EXCHANGE_LOG_LEVEL", "INFO"),

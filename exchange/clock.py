@@ -33,10 +33,11 @@ def parse_instant(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
-def set_now(instant: datetime | None) -> None:
-    """Make `now()` read `instant` at this moment and run on from there (None: real time)."""
+def set_now(instant: datetime | None, *, since: datetime | None = None) -> None:
+    """Make `now()` read `instant` at the real moment `since` (default: this moment) and run on
+    from there; None: real time."""
     global _offset
-    _offset = timedelta(0) if instant is None else instant - _real_now()
+    _offset = timedelta(0) if instant is None else instant - (since or _real_now())
 
 
 def advance(delta: timedelta) -> None:
@@ -45,5 +46,9 @@ def advance(delta: timedelta) -> None:
 
 
 def init_app(app) -> None:
-    start = app.config.get("NOW")
-    set_now(parse_instant(start) if start else None)
+    """Start the sandbox clock. Several processes of one server (gunicorn's workers) share the
+    anchor the master set (`EXCHANGE_NOW_ANCHOR`, the real time it read `EXCHANGE_NOW`), so their
+    clocks agree to the microsecond instead of differing by their start-up times."""
+    start, anchor = app.config.get("NOW"), app.config.get("NOW_ANCHOR")
+    since = datetime.fromtimestamp(float(anchor), UTC) if start and anchor else None
+    set_now(parse_instant(start) if start else None, since=since)

@@ -36,3 +36,17 @@ def test_app_start_reads_exchange_now():
 
     clock.init_app(App)
     assert abs(clock.now() - datetime(2026, 10, 31, 15, 59, tzinfo=timezone.utc)) < timedelta(seconds=5)
+
+
+def test_processes_started_apart_share_the_masters_anchor_so_their_clocks_agree():
+    import time
+
+    anchor = time.time() - 3.0  # the master read EXCHANGE_NOW three seconds before this worker started
+
+    class Worker:
+        config = {"NOW": "2026-10-31T15:59:00Z", "NOW_ANCHOR": repr(anchor)}
+
+    clock.init_app(Worker)
+    elapsed = timedelta(seconds=time.time() - anchor)
+    expected = datetime(2026, 10, 31, 15, 59, tzinfo=timezone.utc) + elapsed
+    assert abs(clock.now() - expected) < timedelta(milliseconds=50)
