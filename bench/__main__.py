@@ -6,7 +6,7 @@ import sys
 from bench import report
 from bench.common import save
 
-ALL = ["suggestions", "issuance", "qr_images", "redemption"]
+ALL = ["suggestions", "issuance", "qr_images", "redemption", "settlement"]
 
 names = [a for a in sys.argv[1:] if not a.startswith("-")] or ALL
 for name in names:

@@ -79,7 +79,28 @@ def _redemption(r: dict) -> list[str]:
     return lines
 
 
-RENDERERS = {"redemption": _redemption, "suggestions": _suggestions, "issuance": _issuance, "qr_images": _qr_images}
+def _settlement(r: dict) -> list[str]:
+    lines = [f"### Closing a month ({r['merchants']:,} merchants)",
+             "",
+             "Goal: closing a month costs ≤ 3× a bare SQL `GROUP BY` over the same ledger rows (the month's entries "
+             "joined to their transactions, summed per merchant, counterparty and account), measured in the same "
+             "process right before the close; time grows linearly and peak memory does not grow with the number "
+             "of redemptions (the close streams one GROUP BY whose size is the number of pairs). Each close runs "
+             "in a fresh process; memory is the growth of its peak resident set during the close.",
+             "",
+             "| database | redemptions | pairs | bare `GROUP BY` | close | ratio | peak memory added | goal met |",
+             "|---|---|---|---|---|---|---|---|"]
+    for db, by_size in r["results"].items():
+        for n, m in by_size.items():
+            lines.append(f"| {db} | {int(n):,} | {m['pairs']:,} | {m['bare_group_by_s']:.3f} s | {m['close_s']:.3f} s "
+                         f"| {m['ratio']:.2f}× | {m['peak_rss_growth_mb']:.1f} MB | {'yes' if m['ratio'] <= 3 else '**no**'} |")
+    lines += ["", f"![Close time and memory against the month's size]({r['plot']})",
+              "", f"Reproduce: `.venv/bin/python -m bench settlement` (measured {r['measured_at']}); "
+              "`EXCHANGE_BENCH_SETTLEMENT_SIZES=10000,100000` for a shorter run."]
+    return lines
+
+
+RENDERERS = {"settlement": _settlement, "redemption": _redemption, "suggestions": _suggestions, "issuance": _issuance, "qr_images": _qr_images}
 
 
 def write() -> None:

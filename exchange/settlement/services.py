@@ -111,8 +111,7 @@ def _close(session, period: Period, mode: str, minimum: int, actor: str) -> Sett
     obligations = netting.settle_pairs(sorted(flows.values(), key=lambda o: (o.currency, o.a, o.b)), minimum)
     _assert_positions_balance(obligations)
 
-    rows = [dict(_columns(o), currency=o.currency, merchant_a_id=o.a, merchant_b_id=o.b,
-                 digest=digest(_pair_document(str(period), o))) for o in obligations]
+    rows = [_row(str(period), o) for o in obligations]
     settlement = Settlement(
         period=str(period), starts_at=period.starts_at(zone()), ends_at=period.ends_at(zone()),
         through_transaction_id=through, previous_id=previous.id if previous else None, netting=mode,
@@ -122,7 +121,9 @@ def _close(session, period: Period, mode: str, minimum: int, actor: str) -> Sett
     session.add(settlement)
     session.flush()
     if rows:
-        session.execute(insert(SettlementObligation), [dict(r, settlement_id=settlement.id) for r in rows])
+        for row in rows:
+            row["settlement_id"] = settlement.id
+        session.execute(insert(SettlementObligation.__table__), rows)
     audit.record(session, actor=actor, action="settlement.closed", subject_type="settlement",
                  subject_id=str(period), from_state="open", to_state="closed", pairs=len(rows),
                  entries=entry_count, netting=mode, min_transfer=minimum)
@@ -160,16 +161,28 @@ def _assert_positions_balance(obligations: list[PairObligation]) -> None:
         raise PositionsDoNotBalance(f"net positions do not sum to zero: {unbalanced}")
 
 
+FLOW_COLUMNS = [f"{kind}_{way}" for kind in FLOW_KINDS for way in ("a_to_b", "b_to_a")] + [
+    "carried_in", "net", "carried_out", "payable"]
+
+
 def _columns(o: PairObligation) -> dict:
-    columns = {}
-    for kind in FLOW_KINDS:
-        columns[f"{kind}_a_to_b"] = getattr(o.a_to_b, kind)
-        columns[f"{kind}_b_to_a"] = getattr(o.b_to_a, kind)
-    return dict(columns, carried_in=o.carried_in, net=o.net, carried_out=o.carried_out, payable=o.payable)
+    ab, ba = o.a_to_b, o.b_to_a
+    return {"commission_a_to_b": ab.commission, "commission_b_to_a": ba.commission,
+            "clawback_a_to_b": ab.clawback, "clawback_b_to_a": ba.clawback,
+            "cofunding_a_to_b": ab.cofunding, "cofunding_b_to_a": ba.cofunding,
+            "cofunding_returned_a_to_b": ab.cofunding_returned, "cofunding_returned_b_to_a": ba.cofunding_returned,
+            "adjustment_a_to_b": ab.adjustment, "adjustment_b_to_a": ba.adjustment,
+            "carried_in": o.carried_in, "net": o.net, "carried_out": o.carried_out, "payable": o.payable}
 
 
-def _pair_document(period: str, o: PairObligation) -> dict:
-    return dict(_columns(o), period=period, currency=o.currency, merchant_a_id=o.a, merchant_b_id=o.b)
+def _row(period: str, o: PairObligation) -> dict:
+    """The obligation's stored columns, with the digest of its figures: SHA-256 of the JSON list
+    [period, currency, a, b, then the columns in FLOW_COLUMNS order]."""
+    row = _columns(o)
+    figures = [period, o.currency, o.a, o.b, *(row[c] for c in FLOW_COLUMNS)]
+    row.update(currency=o.currency, merchant_a_id=o.a, merchant_b_id=o.b,
+               digest=hashlib.sha256(json.dumps(figures, ensure_ascii=False).encode()).hexdigest())
+    return row
 
 
 def _from_row(row: SettlementObligation) -> PairObligation:
@@ -235,7 +248,7 @@ def obligations_of(state: PeriodState, merchant_id: int | None) -> list[PairObli
                 flows.setdefault((o.currency, o.a, o.b), PairObligation(o.currency, o.a, o.b)).carried_in = o.carried_in
     result = netting.settle_pairs(sorted(flows.values(), key=lambda o: (o.currency, o.a, o.b)), state.min_transfer)
     for o in result:
-        o.id, o.digest = None, digest(_pair_document(str(state.period), o))
+        o.id, o.digest = None, _row(str(state.period), o)["digest"]
     return result
 
 
