@@ -16,8 +16,14 @@ from sqlalchemy import BigInteger, and_, case, cast, func, not_, select
 from sqlalchemy.orm import Session
 
 from ..ledger.models import (
-    ADJUSTMENT_PAYABLE, ADJUSTMENT_RECEIVABLE, COFUNDING_PAYABLE, COFUNDING_RECEIVABLE, COMMISSION_PAYABLE,
-    COMMISSION_RECEIVABLE, LedgerEntry, LedgerTransaction,
+    ADJUSTMENT_PAYABLE,
+    ADJUSTMENT_RECEIVABLE,
+    COFUNDING_PAYABLE,
+    COFUNDING_RECEIVABLE,
+    COMMISSION_PAYABLE,
+    COMMISSION_RECEIVABLE,
+    LedgerEntry,
+    LedgerTransaction,
 )
 from .netting import Flow, PairObligation, pair
 

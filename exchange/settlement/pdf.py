@@ -87,8 +87,8 @@ def _summary(doc: dict, report: dict) -> list:
         f = funnel.get(o["partner"]["id"], {})
         sent, got = f.get("you_sent", {}), f.get("they_sent", {})
 
-        def sales(side):
-            return sum(s["sales_amount"] for s in side.get("sales", []) if s["currency"] == c)
+        def sales(side, currency=c):
+            return sum(s["sales_amount"] for s in side.get("sales", []) if s["currency"] == currency)
 
         rows.append([
             _text(_esc(o["partner"]["name"] or f"#{o['partner']['id']}"), _cell),

@@ -8,8 +8,17 @@ from ..auth import current_principal, requires
 from . import reports, services, statements
 from .pdf import statement_pdf
 from .schemas import (
-    CloseSchema, DisputeCreateSchema, DisputeListSchema, DisputeSchema, ObligationSchema, PairSchema,
-    PartnershipReportSchema, ReportQuerySchema, ResolveSchema, SettlementListSchema, SettlementSummarySchema,
+    CloseSchema,
+    DisputeCreateSchema,
+    DisputeListSchema,
+    DisputeSchema,
+    ObligationSchema,
+    PairSchema,
+    PartnershipReportSchema,
+    ReportQuerySchema,
+    ResolveSchema,
+    SettlementListSchema,
+    SettlementSummarySchema,
     StatementSchema,
 )
 

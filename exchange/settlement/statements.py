@@ -22,7 +22,16 @@ from .ledger_scope import merchant_lines
 from .models import FLOW_KINDS, Confirmation
 from .netting import Flow, PairObligation, gross
 from .periods import Period
-from .services import PeriodState, digest, held_pairs, names, obligations_of, period_state, transfer_plan, zone
+from .services import (
+    PeriodState,
+    digest,
+    held_pairs,
+    names,
+    obligations_of,
+    period_state,
+    transfer_plan,
+    zone,
+)
 
 
 def statement(principal: Principal, period_text: str) -> dict:

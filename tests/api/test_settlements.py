@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 
 from exchange import clock
-from exchange.ledger.models import LedgerEntry
 from exchange.ledger.services import check_ledger
 from exchange.settlement.models import Settlement, SettlementObligation
 from tests.helpers import Actor, assert_problem, make_offer, partner_up
@@ -366,7 +365,6 @@ def test_a_statement_pdf_reads_in_chinese_and_carries_the_statements_digest(mont
 
 
 def test_the_partnership_report_shows_the_funnel_and_both_directions(month, api, session):
-    from exchange.coupons.models import Coupon
 
     m = month
     m.redeem(m.maternity, m.stroller)

@@ -8,8 +8,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from exchange.settlement.netting import (
-    BILATERAL, MULTILATERAL, Flow, PairObligation, bilateral_plan, gross, multilateral_plan, pair,
-    plan, positions, settle_pairs,
+    BILATERAL,
+    MULTILATERAL,
+    Flow,
+    PairObligation,
+    bilateral_plan,
+    gross,
+    multilateral_plan,
+    pair,
+    plan,
+    positions,
+    settle_pairs,
 )
 
 amounts = st.integers(min_value=0, max_value=10**9)
