@@ -32,7 +32,7 @@ def register_extensions(app: Flask) -> None:
     from . import clock, requestlog, web
     from .coupons import signing, worker
     from .extensions import api, db, limiter
-    from .openapi import IdConverter, register_openapi_extras
+    from .openapi import IdConverter, PeriodConverter, register_openapi_extras
 
     clock.init_app(app)
     requestlog.init_app(app)
@@ -40,6 +40,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     limiter.init_app(app)
     app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["period"] = PeriodConverter
     api.init_app(app)
     register_openapi_extras(api)
     api.spec.components.security_scheme(

@@ -28,6 +28,15 @@ class IdConverter(BaseConverter):
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
+class PeriodConverter(BaseConverter):
+    """`<period:name>`: a month written YYYY-MM (anything else is 404; `2026-13` is 422)."""
+
+    regex = r"[0-9]{4}-[0-9]{2}"
+
+
+PERIOD_SCHEMA = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": "2026-10"}
+
+
 class CommonErrorsPlugin(BasePlugin):
     """Document the refusals shared by whole classes of routes, once, here."""
 
@@ -36,6 +45,10 @@ class CommonErrorsPlugin(BasePlugin):
             responses = operation.setdefault("responses", {})
             if "{" in (path or ""):
                 responses.setdefault("404", "NOT_FOUND")
+            if "{period}" in (path or ""):
+                # A month that does not exist or has not started (422); one not closed yet (409).
+                responses.setdefault("409", "CONFLICT")
+                responses.setdefault("422", "UNPROCESSABLE_ENTITY")
             if method in ("post", "patch", "put") and "requestBody" in operation:
                 for status, name in (("400", "BAD_REQUEST"), ("413", "REQUEST_ENTITY_TOO_LARGE"),
                                      ("415", "UNSUPPORTED_MEDIA_TYPE"), ("422", "UNPROCESSABLE_ENTITY")):
@@ -44,3 +57,4 @@ class CommonErrorsPlugin(BasePlugin):
 
 def register_openapi_extras(api) -> None:
     api.register_converter(IdConverter, lambda converter: dict(ID_SCHEMA))
+    api.register_converter(PeriodConverter, lambda converter: dict(PERIOD_SCHEMA))

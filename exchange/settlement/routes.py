@@ -32,6 +32,7 @@ class Settlements(MethodView):
     @blp.arguments(CloseSchema)
     @blp.response(201, SettlementSummarySchema)
     @blp.alt_response(200, schema=SettlementSummarySchema, description="already closed: the same settlement")
+    @blp.alt_response(409, response="CONFLICT", description="closed with other terms, or months out of order")
     def post(self, body):
         """Operator: close an ended month (idempotent — a second close returns the first). Its
         obligations are fixed for good; later events land in the next month."""
@@ -46,7 +47,7 @@ class Settlements(MethodView):
         return {"items": services.closed_settlements()}
 
 
-@blp.route("/settlements/<string:period>")
+@blp.route("/settlements/<period:period>")
 class SettlementView(MethodView):
     @requires("operator", "merchant")
     @blp.response(200, StatementSchema)
@@ -56,7 +57,7 @@ class SettlementView(MethodView):
         return statements.statement(current_principal(), period)
 
 
-@blp.route("/settlements/<string:period>/statement.csv")
+@blp.route("/settlements/<period:period>/statement.csv")
 class StatementCsv(MethodView):
     @requires("merchant")
     @blp.response(200, content_type="text/csv")
@@ -69,7 +70,7 @@ class StatementCsv(MethodView):
         return response
 
 
-@blp.route("/settlements/<string:period>/statement.pdf")
+@blp.route("/settlements/<period:period>/statement.pdf")
 class StatementPdf(MethodView):
     @requires("merchant")
     @blp.response(200, content_type="application/pdf")
@@ -82,7 +83,7 @@ class StatementPdf(MethodView):
         return response
 
 
-@blp.route("/settlements/<string:period>/confirm")
+@blp.route("/settlements/<period:period>/confirm")
 class Confirm(MethodView):
     @requires("merchant")
     @blp.arguments(PairSchema)
@@ -96,7 +97,7 @@ class Confirm(MethodView):
                     and body["currency"] in (None, o["currency"]))
 
 
-@blp.route("/settlements/<string:period>/disputes")
+@blp.route("/settlements/<period:period>/disputes")
 class Disputes(MethodView):
     @requires("merchant")
     @blp.arguments(DisputeCreateSchema)
@@ -114,7 +115,7 @@ class Disputes(MethodView):
         return {"items": services.disputes(current_principal(), period)}
 
 
-@blp.route("/settlements/<string:period>/disputes/<id:dispute_id>/resolve")
+@blp.route("/settlements/<period:period>/disputes/<id:dispute_id>/resolve")
 class Resolve(MethodView):
     @requires("operator")
     @blp.arguments(ResolveSchema)
