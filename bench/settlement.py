@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.common import POSTGRES_URL
@@ -67,6 +69,50 @@ def _fill(url: str, n: int) -> None:
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
     engine.dispose()
+
+
+def _python_heap(url: str) -> dict:
+    """In a process of its own, on a copy of the month: the close's peak Python heap (tracemalloc
+    slows Python down, so this close is not the one timed)."""
+    import tracemalloc
+
+    from exchange import clock, create_app
+    from exchange.settlement.services import close
+
+    app = create_app({"DATABASE_URL": url})
+    with app.app_context():
+        clock.set_now(clock.parse_instant("2026-11-02T09:00:00+08:00"))
+        tracemalloc.start()
+        close("2026-10", actor="operator", min_transfer=0)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return {"python_heap_peak_mb": round(peak / 2**20, 1)}
+
+
+@contextmanager
+def _copy(url: str):
+    """A copy of the database (the same month, still open)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    if url.startswith("sqlite"):
+        source = make_url(url).database
+        target = source + ".copy"
+        with sqlite3.connect(source) as conn:
+            conn.execute("VACUUM INTO ?", (target,))
+        yield f"sqlite:///{target}"
+        os.unlink(target)
+        return
+    name = make_url(url).database
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}_copy" TEMPLATE "{name}"'))
+    try:
+        yield make_url(url).set(database=f"{name}_copy").render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}_copy" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _measure(url: str) -> dict:
@@ -131,12 +177,18 @@ def run() -> dict:
         for n in SIZES:
             with fresh_database(base, Path(tempfile.mkdtemp())) as url:
                 _fill(url, n)
-                out = subprocess.run([sys.executable, "-m", "bench.settlement", url], capture_output=True,
-                                     text=True, check=True, env={**os.environ, "EXCHANGE_LOG_LEVEL": "WARNING"})
-                results[label][str(n)] = json.loads(out.stdout.strip().splitlines()[-1])
+                with _copy(url) as copy:
+                    heap = _in_process(copy, "--heap")
+                results[label][str(n)] = {**_in_process(url), **heap}
                 print(label, n, results[label][str(n)], flush=True)
     _plot(results)
     return {"sizes": SIZES, "merchants": MERCHANTS, "results": results, "plot": PLOT.name}
+
+
+def _in_process(url: str, *flags: str) -> dict:
+    out = subprocess.run([sys.executable, "-m", "bench.settlement", url, *flags], capture_output=True,
+                         text=True, check=True, env={**os.environ, "EXCHANGE_LOG_LEVEL": "WARNING"})
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _plot(results: dict) -> None:
@@ -151,7 +203,10 @@ def _plot(results: dict) -> None:
         time_ax.plot(sizes, [m["close_s"] for m in by_size.values()], marker="o", label=f"close, {label}")
         time_ax.plot(sizes, [m["bare_group_by_s"] for m in by_size.values()], marker="x", linestyle="--",
                      label=f"bare GROUP BY, {label}")
-        memory_ax.plot(sizes, [m["peak_rss_growth_mb"] for m in by_size.values()], marker="o", label=label)
+        memory_ax.plot(sizes, [m["peak_rss_growth_mb"] for m in by_size.values()], marker="o",
+                       label=f"resident set, {label}")
+        memory_ax.plot(sizes, [m["python_heap_peak_mb"] for m in by_size.values()], marker="x", linestyle="--",
+                       label=f"Python heap, {label}")
     for ax, title, unit in ((time_ax, "Close time", "seconds"), (memory_ax, "Peak memory added by the close", "MB")):
         ax.set_xscale("log")
         ax.set_xlabel("redemptions in the month")
@@ -166,4 +221,4 @@ def _plot(results: dict) -> None:
 
 
 if __name__ == "__main__":
-    print(json.dumps(_measure(sys.argv[1])))
+    print(json.dumps(_python_heap(sys.argv[1]) if "--heap" in sys.argv else _measure(sys.argv[1])))
