@@ -5,6 +5,8 @@ figures as the JSON and the CSV."""
 from __future__ import annotations
 
 import io
+import math
+from datetime import datetime, timedelta
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
@@ -60,47 +62,48 @@ def _text(markup: str, style) -> Paragraph:
 
 def _header(doc: dict) -> list:
     merchant = doc["merchant"]
-    status = (f"已结算 closed {doc['closed_at'][:16].replace('T', ' ')} UTC" if doc["status"] == "closed"
-              else "未结算 OPEN — figures so far, provisional")
+    status = {"closed": f"已结算 closed {doc['closed_at'][:16].replace('T', ' ')} UTC" if doc["closed_at"] else "",
+              "skipped": "无往来 no activity (a later month is closed)"}.get(
+        doc["status"], "未结算 OPEN — figures so far, provisional")
     mode = {"bilateral": "双边轧差 bilateral", "multilateral": "多边轧差 multilateral"}[doc["netting"]]
-    positions = "; ".join(f"{_money(p['net_position'], p['currency'])}" for p in doc["positions"]) or "0"
+    positions = "; ".join(f"{_money(p['net_position'], p['currency'])}" for p in doc["positions"]) or _money(0, "CNY")
     return [
         _text(f"月度结算单 Monthly statement · {doc['period']}", _title),
         Spacer(1, 3 * mm),
         _text(f"商户 Merchant: <b>{_esc(merchant['name'])}</b> (#{merchant['id']})", _body),
-        _text(f"期间 Period: {doc['starts_at'][:10]} – {doc['ends_at'][:10]} ({doc['timezone']}) · "
+        _text(f"期间 Period: {doc['starts_at'][:10]} – {_last_day(doc['ends_at'])} ({doc['timezone']}) · "
                   f"{status} · {mode}", _body),
         _text(f"净头寸 Net position: <b>{positions}</b> (positive: you are owed; negative: you owe)", _body),
         Spacer(1, 4 * mm),
     ]
 
 
+STATUS = {"provisional": "未结 provisional", "awaiting_confirmation": "待确认 to confirm",
+          "confirmed": "已确认 confirmed", "disputed": "争议 disputed"}
+
+
 def _summary(doc: dict, report: dict) -> list:
-    funnel = {row["partner"]["id"]: row for row in report["partners"]}
-    head = ["伙伴 Partner", "发券 Issued\nyou→them / them→you", "核销 Redeemed\nyou→them / them→you",
+    activity = {row["partner"]["id"]: row for row in report["partners"]}
+    head = ["伙伴 Partner", "发券 Coupons issued\nyou→them / them→you", "核销 Redemptions\nyou→them / them→you",
             "带来销售 Sales brought\nto them / to you", "佣金收入\nCommission earned", "佣金支出\nCommission paid",
             "退款追回 Clawbacks\non yours / on theirs", "联合出资 Co-funding\nowed to you / by you",
             "结转 Carried\nin / forward", "应收付 Payable", "状态 Status"]
     rows = [[_text(h.replace("\n", "<br/>"), _cell) for h in head]]
     for o in doc["obligations"]:
         c = o["currency"]
-        f = funnel.get(o["partner"]["id"], {})
-        sent, got = f.get("you_sent", {}), f.get("they_sent", {})
-
-        def sales(side, currency=c):
-            return sum(s["sales_amount"] for s in side.get("sales", []) if s["currency"] == currency)
-
+        row = activity.get(o["partner"]["id"], {})
+        sent, got = row.get("you_sent", {}), row.get("they_sent", {})
         rows.append([
             _text(_esc(o["partner"]["name"] or f"#{o['partner']['id']}"), _cell),
             f"{sent.get('issued', 0)} / {got.get('issued', 0)}",
-            f"{sent.get('redeemed', 0)} / {got.get('redeemed', 0)}",
-            f"{_money(sales(sent), c)} / {_money(sales(got), c)}",
+            f"{_sum(sent, c, 'redemptions')} / {_sum(got, c, 'redemptions')}",
+            f"{_money(_sum(sent, c, 'sales_amount'), c)} / {_money(_sum(got, c, 'sales_amount'), c)}",
             _money(o["owed_to_you"]["commission"], c), _money(o["you_owe"]["commission"], c),
             f"{_money(o['owed_to_you']['clawback'], c)} / {_money(o['you_owe']['clawback'], c)}",
             f"{_money(o['owed_to_you']['cofunding'] - o['owed_to_you']['cofunding_returned'], c)} / "
             f"{_money(o['you_owe']['cofunding'] - o['you_owe']['cofunding_returned'], c)}",
             f"{_money(o['carried_in'], c)} / {_money(o['carried_forward'], c)}",
-            _money(o["payable"], c), o["status"],
+            _money(o["payable"], c), _text(STATUS.get(o["status"], o["status"]), _cell),
         ])
     if len(rows) == 1:
         rows.append(["本月无往来 No activity with any partner this month."] + [""] * (len(head) - 1))
@@ -110,7 +113,17 @@ def _summary(doc: dict, report: dict) -> list:
         ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
     ]))
-    return [_text("<b>伙伴汇总 Summary per partner</b>", _body), Spacer(1, 2 * mm), table, Spacer(1, 5 * mm)]
+    digests = [_text(f"对账码 Pair digest with {_esc(o['partner']['name'])}: {o['digest']}", _small)
+               for o in doc["obligations"]]
+    note = _text("Coupons, redemptions and sales: this month's activity (GET /api/v1/reports/partnerships); money: "
+                 "the month's ledger, as closed. Commission is shown before clawbacks, which have their own column.",
+                 _small)
+    return [_text("<b>伙伴汇总 Summary per partner</b>", _body), Spacer(1, 2 * mm), table, Spacer(1, 1 * mm),
+            note, *digests, Spacer(1, 5 * mm)]
+
+
+def _sum(side: dict, currency: str, field: str) -> int:
+    return sum(s[field] for s in side.get("sales", []) if s["currency"] == currency)
 
 
 def _chart(report: dict) -> list:
@@ -128,6 +141,7 @@ def _chart(report: dict) -> list:
     chart.categoryAxis.labels.fontName = TEXT_FONT
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueStep = max(1, math.ceil(max(max(series) for series in chart.data) / 5))  # whole redemptions
     chart.valueAxis.labels.fontSize = 7
     chart.bars[0].fillColor, chart.bars[1].fillColor = YOU_SENT, THEY_SENT
     legend = Legend()
@@ -164,6 +178,11 @@ def _footer(doc: dict) -> list:
                   f"{doc['period']}); each pair's figures also carry a digest both partners see identically. "
                   "Amounts: positive is owed to you, negative is owed by you.", _small),
     ]
+
+
+def _last_day(ends_at: str) -> str:
+    """The period's last local day (it ends at the next month's first midnight)."""
+    return (datetime.fromisoformat(ends_at) - timedelta(days=1)).date().isoformat()
 
 
 def _esc(text: str | None) -> str:

@@ -26,7 +26,7 @@ class Period:
     @classmethod
     def parse(cls, text: str) -> Period:
         match = _PERIOD_RE.match(text or "")
-        if not match or int(match.group(1)) < 1970:
+        if not match or not 1970 <= int(match.group(1)) <= 9998:
             raise BadPeriod(f"{text!r} is not a month written YYYY-MM (e.g. 2026-10).")
         return cls(int(match.group(1)), int(match.group(2)))
 

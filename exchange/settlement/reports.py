@@ -3,8 +3,9 @@ measures): the funnel of the month's coupons (issued → customer page viewed �
 reversed), the conversion rate, the sales each side brought the other, the commission each way,
 and how many distinct customers were exchanged — counted by pseudonym, never named.
 
-The funnel follows the coupons issued in the month, wherever they got to since; sales,
-commission and customers count the redemptions made in the month.
+The funnel follows the coupons issued in the month (one count per coupon), wherever they got to
+since; sales, refunds on them, commission, clawbacks and customers count the redemptions made in
+the month (a coupon with several uses can be redeemed several times).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..extensions import db
 from ..offers.models import Offer
 from ..partners.models import Partnership
 from ..redemptions.models import Redemption
-from .services import names, parse_period, zone
+from .services import names, parse_period, started, zone
 
 FUNNEL = ("issued", "viewed", "redeemed", "reversed")
 
@@ -29,7 +30,7 @@ def _empty_side() -> dict:
 
 
 def partnership_report(principal: Principal, period_text: str) -> dict:
-    period = parse_period(period_text)
+    period = started(parse_period(period_text))
     me = principal.merchant_id
     start, end = period.starts_at(zone()), period.ends_at(zone())
     rows: dict[int, dict] = defaultdict(lambda: {"you_sent": _empty_side(), "they_sent": _empty_side()})
@@ -56,17 +57,18 @@ def partnership_report(principal: Principal, period_text: str) -> dict:
         side["conversion_bps"] = side["redeemed"] * 10_000 // side["issued"] if side["issued"] else 0
 
     sales = (select(Redemption.distributor_id, Redemption.owner_id, Redemption.currency, func.count(Redemption.id),
-                    func.sum(Redemption.paid_amount - Redemption.refunded_amount),
-                    func.sum(Redemption.commission_amount - Redemption.commission_clawed_back),
+                    func.sum(Redemption.paid_amount), func.sum(Redemption.refunded_amount),
+                    func.sum(Redemption.commission_amount), func.sum(Redemption.commission_clawed_back),
                     func.count(distinct(Redemption.customer_pseudonym)))
              .where(Redemption.redeemed_at >= start, Redemption.redeemed_at < end,
                     or_(Redemption.distributor_id == me, Redemption.owner_id == me))
              .group_by(Redemption.distributor_id, Redemption.owner_id, Redemption.currency)
              .order_by(Redemption.currency))
-    for distributor, owner, currency, count, amount, commission, customers in db.session.execute(sales):
+    for distributor, owner, currency, count, paid, refunded, commission, clawed, customers in db.session.execute(sales):
         side = rows[owner]["you_sent"] if distributor == me else rows[distributor]["they_sent"]
-        side["sales"].append({"currency": currency, "redemptions": count, "sales_amount": int(amount or 0),
-                              "commission": int(commission or 0), "customers": customers})
+        side["sales"].append({"currency": currency, "redemptions": count, "sales_amount": int(paid or 0),
+                              "refunded_amount": int(refunded or 0), "commission": int(commission or 0),
+                              "commission_clawed_back": int(clawed or 0), "customers": customers})
 
     who = names(list(rows) + [me])
     return {

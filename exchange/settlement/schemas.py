@@ -66,9 +66,13 @@ class FlowSchema(ma.Schema):
 
 class DisputeBriefSchema(ma.Schema):
     id = ma.fields.Integer()
+    status = ma.fields.String(metadata={"description": "open (the pair is held) or resolved"})
     opened_by = ma.fields.Integer()
     reason = ma.fields.String()
     opened_at = ma.fields.String()
+    resolution = ma.fields.String(allow_none=True)
+    adjustment_amount = ma.fields.Integer()
+    adjustment_payer_id = ma.fields.Integer(allow_none=True)
 
 
 class ObligationSchema(ma.Schema):
@@ -124,7 +128,8 @@ class NettingSummarySchema(ma.Schema):
 
 class StatementSchema(ma.Schema):
     period = ma.fields.String()
-    status = ma.fields.String(metadata={"description": "open (figures so far) or closed (final)"})
+    status = ma.fields.String(metadata={"description": "open (figures so far), closed (final) or skipped "
+                                                      "(never closed, a later month is: it had no activity)"})
     timezone = ma.fields.String()
     starts_at = ma.fields.String()
     ends_at = ma.fields.String()
@@ -164,18 +169,20 @@ DisputeListSchema = list_schema(DisputeSchema)
 class SalesSchema(ma.Schema):
     currency = ma.fields.String()
     redemptions = ma.fields.Integer()
-    sales_amount = ma.fields.Integer(metadata={"description": "what the customers paid, less refunds"})
-    commission = ma.fields.Integer(metadata={"description": "less clawbacks; earned by the side that sent them"})
+    sales_amount = ma.fields.Integer(metadata={"description": "what the customers paid (after the discount)"})
+    refunded_amount = ma.fields.Integer(metadata={"description": "refunded since, on these redemptions"})
+    commission = ma.fields.Integer(metadata={"description": "earned by the side that sent the customers"})
+    commission_clawed_back = ma.fields.Integer(metadata={"description": "clawed back since, on refunds"})
     customers = ma.fields.Integer(metadata={"description": "distinct customers (pseudonymous count)"})
 
 
 class ReportSideSchema(ma.Schema):
-    issued = ma.fields.Integer()
-    viewed = ma.fields.Integer()
-    redeemed = ma.fields.Integer()
-    reversed = ma.fields.Integer()
+    issued = ma.fields.Integer(metadata={"description": "coupons issued in the month"})
+    viewed = ma.fields.Integer(metadata={"description": "of those, coupons whose page a customer opened"})
+    redeemed = ma.fields.Integer(metadata={"description": "of those, coupons redeemed at least once"})
+    reversed = ma.fields.Integer(metadata={"description": "of those, coupons with a refunded redemption"})
     conversion_bps = ma.fields.Integer(metadata={"description": "redeemed ÷ issued, basis points"})
-    sales = ma.fields.List(ma.fields.Nested(SalesSchema))
+    sales = ma.fields.List(ma.fields.Nested(SalesSchema), metadata={"description": "the month's redemptions"})
 
 
 class PartnerReportSchema(ma.Schema):

@@ -60,6 +60,10 @@ def close(period_text: str, *, actor: str, netting_mode: str | None = None,
           min_transfer: int | None = None) -> tuple[Settlement, bool]:
     """Close an ended month; return the settlement and whether this call closed it."""
     period = parse_period(period_text)
+    existing = db.session.scalar(select(Settlement).where(Settlement.period == str(period)))
+    if existing is not None:  # closed already (even by a sandbox clock ahead of ours): the same answer
+        _same_terms(existing, netting_mode, min_transfer)
+        return existing, False
     if clock.now() < period.ends_at(zone()):
         local_end = period.ends_at(zone()).astimezone(ZoneInfo(zone())).isoformat()
         raise Unprocessable(f"{period} has not ended yet: it can be closed from {local_end}.",
@@ -204,12 +208,25 @@ class PeriodState:
     scope: Scope
     mode: str
     min_transfer: int
+    skipped: bool = False  # never closed, and a later month is: it had no activity
+
+    @property
+    def status(self) -> str:
+        return "closed" if self.settlement else "skipped" if self.skipped else "open"
+
+
+def started(period: Period) -> Period:
+    """`period`, if it has started — or is the month after the last closed one (a sandbox clock
+    may have closed the current month, whose late events then belong to the next)."""
+    if clock.now() < period.starts_at(zone()):
+        last = db.session.scalar(select(Settlement.period).order_by(Settlement.period.desc()).limit(1))
+        if last is None or Period.parse(last).next() != period:
+            raise Unprocessable(f"{period} has not started yet.", code="period_not_started")
+    return period
 
 
 def period_state(period_text: str) -> PeriodState:
-    period = parse_period(period_text)
-    if clock.now() < period.starts_at(zone()):
-        raise Unprocessable(f"{period} has not started yet.", code="period_not_started")
+    period = started(parse_period(period_text))
     session = db.session
     settlement = session.scalar(select(Settlement).where(Settlement.period == str(period)))
     if settlement is not None:
@@ -219,11 +236,12 @@ def period_state(period_text: str) -> PeriodState:
         return PeriodState(period, settlement, scope, settlement.netting, settlement.min_transfer)
     last = session.scalar(select(Settlement).order_by(Settlement.period.desc()).limit(1))
     ends_at = period.ends_at(zone())
-    if last is not None and Period.parse(last.period) > period:
+    skipped = last is not None and Period.parse(last.period) > period
+    if skipped:
         ends_at = period.starts_at(zone())  # a month skipped over (it had no activity): empty
     scope = Scope(ends_at, None, last.through_transaction_id if last else None, last.ends_at if last else None)
     return PeriodState(period, None, scope, current_app.config["SETTLEMENT_NETTING"],
-                       current_app.config["MIN_TRANSFER"])
+                       current_app.config["MIN_TRANSFER"], skipped)
 
 
 def obligations_of(state: PeriodState, merchant_id: int | None) -> list[PairObligation]:
@@ -250,6 +268,15 @@ def obligations_of(state: PeriodState, merchant_id: int | None) -> list[PairObli
     for o in result:
         o.id, o.digest = None, _row(str(state.period), o)["digest"]
     return result
+
+
+def latest_disputes(state: PeriodState) -> dict[int, Dispute]:
+    """Each obligation's latest dispute, open or resolved, by obligation id."""
+    if state.settlement is None:
+        return {}
+    disputes = db.session.scalars(select(Dispute).join(SettlementObligation).where(
+        SettlementObligation.settlement_id == state.settlement.id).order_by(Dispute.id))
+    return {d.obligation_id: d for d in disputes}
 
 
 def held_pairs(state: PeriodState) -> dict[int, Dispute]:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from ..auth import Principal
+from ..coupons.codes import display
 from ..extensions import db
 from .ledger_scope import merchant_lines
 from .models import FLOW_KINDS, Confirmation
@@ -26,6 +27,7 @@ from .services import (
     PeriodState,
     digest,
     held_pairs,
+    latest_disputes,
     names,
     obligations_of,
     period_state,
@@ -39,26 +41,27 @@ def statement(principal: Principal, period_text: str) -> dict:
     me = None if principal.kind == "operator" else principal.merchant_id
     obligations = obligations_of(state, me)
     held = held_pairs(state)
+    disputes = latest_disputes(state)
     transfers = transfer_plan(state, me)
     who = names({m for o in obligations for m in (o.a, o.b)} | {m for t in transfers for m in (t.payer, t.payee)})
     confirmed = _confirmations(o.id for o in obligations if o.id)
     s = state.settlement
     document = {
         "period": str(state.period),
-        "status": "closed" if s else "open",
+        "status": state.status,
         "timezone": zone(),
-        "starts_at": state.period.starts_at(zone()).isoformat(),
-        "ends_at": state.period.ends_at(zone()).isoformat(),
+        "starts_at": state.period.starts_at(zone()).astimezone(ZoneInfo(zone())).isoformat(),
+        "ends_at": state.period.ends_at(zone()).astimezone(ZoneInfo(zone())).isoformat(),
         "closed_at": s.closed_at.isoformat() if s else None,
         "netting": state.mode,
         "min_transfer": state.min_transfer,
     }
     if me is None:
-        document["obligations"] = [_pair_view(o, who, held, confirmed) for o in obligations]
+        document["obligations"] = [_pair_view(o, who, held, confirmed, disputes) for o in obligations]
         document["positions"] = _positions(obligations, who)
     else:
         document["merchant"] = {"id": me, "name": names([me]).get(me)}
-        document["obligations"] = [_merchant_view(me, o, who, held, confirmed) for o in obligations]
+        document["obligations"] = [_merchant_view(me, o, who, held, confirmed, disputes) for o in obligations]
         positions = defaultdict(lambda: {"net_position": 0, "held": 0})
         for view in document["obligations"]:
             positions[view["currency"]]["net_position"] += view["payable"]
@@ -77,8 +80,19 @@ def statement(principal: Principal, period_text: str) -> dict:
         "gross_obligations": {"count": count, "amount": total},
         "transfers": {"count": len(transfers), "amount": sum(t.amount for t in transfers)},
     }
-    document["digest"] = digest(document)
+    document["digest"] = digest(_figures(document))
     return document
+
+
+def _figures(document: dict) -> dict:
+    """What the statement's digest covers: its figures, not its workflow (confirmations,
+    disputes and the transfers they hold back change nothing that was owed)."""
+    keep = ("currency", "partner", "a", "b", "owed_to_you", "you_owe", "a_owes_b", "b_owes_a", "carried_in", "net",
+            "carried_forward", "payable", "digest")
+    return {"period": document["period"], "status": document["status"], "merchant": document.get("merchant"),
+            "obligations": [{k: o[k] for k in keep if k in o} for o in document["obligations"]],
+            "positions": [{k: p[k] for k in ("currency", "merchant", "net_position") if k in p}
+                          for p in document["positions"]]}
 
 
 def _confirmations(obligation_ids) -> dict[int, set[int]]:
@@ -106,10 +120,12 @@ def _status(o: PairObligation, held, confirmed) -> str:
 def _dispute_view(d) -> dict | None:
     if d is None:
         return None
-    return {"id": d.id, "opened_by": d.opened_by_id, "reason": d.reason, "opened_at": d.opened_at.isoformat()}
+    return {"id": d.id, "status": d.status, "opened_by": d.opened_by_id, "reason": d.reason,
+            "opened_at": d.opened_at.isoformat(), "resolution": d.resolution,
+            "adjustment_amount": d.adjustment_amount, "adjustment_payer_id": d.adjustment_payer_id}
 
 
-def _merchant_view(me: int, o: PairObligation, who, held, confirmed) -> dict:
+def _merchant_view(me: int, o: PairObligation, who, held, confirmed, disputes) -> dict:
     partner = o.b if me == o.a else o.a
     sign = 1 if me == o.b else -1  # stored figures are positive when a owes b
     done = confirmed.get(o.id, set())
@@ -119,18 +135,18 @@ def _merchant_view(me: int, o: PairObligation, who, held, confirmed) -> dict:
         "carried_in": sign * o.carried_in, "net": sign * o.net, "carried_forward": sign * o.carried_out,
         "payable": sign * o.payable, "status": _status(o, held, confirmed),
         "confirmed_by_you": me in done, "confirmed_by_partner": partner in done,
-        "dispute": _dispute_view(held.get(o.id)), "digest": o.digest,
+        "dispute": _dispute_view(disputes.get(o.id)), "digest": o.digest,
     }
 
 
-def _pair_view(o: PairObligation, who, held, confirmed) -> dict:
+def _pair_view(o: PairObligation, who, held, confirmed, disputes) -> dict:
     return {
         "id": o.id, "currency": o.currency,
         "a": {"id": o.a, "name": who.get(o.a)}, "b": {"id": o.b, "name": who.get(o.b)},
         "a_owes_b": _flow_view(o.a_to_b), "b_owes_a": _flow_view(o.b_to_a),
         "carried_in": o.carried_in, "net": o.net, "carried_forward": o.carried_out, "payable": o.payable,
         "status": _status(o, held, confirmed), "confirmed_by": sorted(confirmed.get(o.id, set())),
-        "dispute": _dispute_view(held.get(o.id)), "digest": o.digest,
+        "dispute": _dispute_view(disputes.get(o.id)), "digest": o.digest,
     }
 
 
@@ -185,7 +201,7 @@ def _csv_lines(state: PeriodState, me: int, obligations: list[PairObligation]) -
             period, line.posted_at.astimezone(tz).isoformat(), line.kind, line.id, line.redemption_id or "",
             line.reversal_id or "",
             str(Period.containing(line.redeemed_at, tz)) if line.redeemed_at else "",
-            partner, who.get(partner, ""), role, line.code or "", (line.order_ref or "") if role == "owner" else "",
+            partner, who.get(partner, ""), role, display(line.code) if line.code else "", (line.order_ref or "") if role == "owner" else "",
             _blank(line.order_amount), _blank(line.discount), _blank(line.paid_amount), _blank(line.refund_amount),
             line.commission, line.cofunding, line.adjustment, line.amount, line.currency])
         if n % 500 == 0:

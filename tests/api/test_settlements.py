@@ -383,8 +383,68 @@ def test_the_partnership_report_shows_the_funnel_and_both_directions(month, api,
     sent = row["you_sent"]
     assert (sent["issued"], sent["viewed"], sent["redeemed"], sent["reversed"]) == (4, 1, 2, 1)
     assert sent["conversion_bps"] == 5000
-    assert sent["sales"] == [{"currency": "CNY", "redemptions": 2, "sales_amount": 22000, "commission": 1100,
-                              "customers": 0}]
+    assert sent["sales"] == [{"currency": "CNY", "redemptions": 2, "sales_amount": 44000, "refunded_amount": 22000,
+                              "commission": 2200, "commission_clawed_back": 1100, "customers": 0}]
     assert row["they_sent"]["sales"][0]["sales_amount"] == 37000
     assert "13800000000" not in report.get_data(as_text=True)
     assert_problem(api.get("/api/v1/reports/partnerships?period=2026-13", m.stroller.key), 422)
+
+
+# --- found by a newcomer following the README --------------------------------------------------
+
+def test_the_last_representable_month_is_refused_not_a_server_error(month, api):
+    assert_problem(month.close("9999-12"), 422, "invalid_period")
+    assert_problem(api.get("/api/v1/reports/partnerships?period=9999-12", month.stroller.key), 422, "invalid_period")
+    assert_problem(api.get("/api/v1/reports/partnerships?period=2099-01", month.stroller.key), 422,
+                   "period_not_started")
+
+
+def test_a_month_closed_ahead_by_a_sandbox_clock_still_answers_a_second_close_with_the_first(month):
+    m = month
+    m.redeem(m.maternity, m.stroller)
+    at("2026-11-02T00:00:00+08:00")
+    first = m.close("2026-10")
+    at("2026-10-20T00:00:00+08:00")  # a server still living in October
+    again = m.close("2026-10")
+    assert again.status_code == 200 and again.get_json() == first.get_json()
+    assert_problem(m.close("2026-10", netting="multilateral"), 409, "period_closed")
+    # Its next month can be looked at already: late events land there.
+    assert m.statement(m.stroller, "2026-11")["status"] == "open"
+
+
+def test_confirming_does_not_change_the_statements_digest_of_its_figures(month, api):
+    m = month
+    m.redeem(m.maternity, m.stroller)
+    at("2026-11-02T00:00:00+08:00")
+    m.close("2026-10")
+    before = m.statement(m.stroller, "2026-10")["digest"]
+    api.post("/api/v1/settlements/2026-10/confirm", m.maternity.key, json={"partner_id": m.stroller.id})
+    assert m.statement(m.stroller, "2026-10")["digest"] == before
+
+
+def test_a_resolved_dispute_stays_visible_on_the_obligation(month, api):
+    m = month
+    m.redeem(m.maternity, m.stroller)
+    at("2026-11-02T00:00:00+08:00")
+    m.close("2026-10")
+    dispute = api.post("/api/v1/settlements/2026-10/disputes", m.maternity.key,
+                       json={"partner_id": m.stroller.id, "reason": "金额有误"}).get_json()
+    api.post(f"/api/v1/settlements/2026-10/disputes/{dispute['id']}/resolve", m.operator,
+             json={"resolution": "核对无误，维持原额"})
+    shown = m.obligation(m.stroller, m.maternity, "2026-10")["dispute"]
+    assert shown["status"] == "resolved" and shown["resolution"] == "核对无误，维持原额"
+    assert shown["adjustment_amount"] == 0
+
+
+def test_a_month_skipped_because_it_had_no_activity_says_so(month):
+    at("2026-12-02T00:00:00+08:00")
+    assert month.close("2026-11").status_code == 201
+    assert month.statement(month.stroller, "2026-10")["status"] == "skipped"
+
+
+def test_statement_csv_prints_coupon_codes_as_the_api_does(month, api):
+    m = month
+    sale = m.redeem(m.maternity, m.stroller)
+    lines = list(csv.DictReader(io.StringIO(api.get("/api/v1/settlements/2026-10/statement.csv",
+                                                      m.stroller.key).get_data(as_text=True))))
+    assert [line["coupon_code"] for line in lines if line["type"] == "redemption"] == [sale["coupon_code"]]

@@ -14,6 +14,8 @@ import uuid
 
 import pytest
 
+from exchange.coupons.sheet import GB_FORMS
+from exchange.offers.pricing import format_money
 from tests.e2e.conftest import BIN, ROOT, start_server, stop_server
 from tests.e2e.world import _ok
 
@@ -102,6 +104,8 @@ def test_the_demo_world_lives_through_october_and_closes_it(fresh_db_url, tmp_pa
             path.write_bytes(pdf)
             text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
             assert doc["digest"] in text.replace("\n", "") and doc["merchant"]["name"].split()[0] in text
+            for o in doc["obligations"]:  # the PDF's payable per partner is the JSON's
+                assert format_money(o["payable"], "CNY").translate(GB_FORMS) in text
             # Each pair agrees with the partner's statement, to the fen and by digest.
             for o in doc["obligations"]:
                 partner = next(n for n in w if w[n]["id"] == o["partner"]["id"])
