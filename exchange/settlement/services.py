@@ -390,7 +390,10 @@ def resolve(principal: Principal, period_text: str, dispute_id: int, resolution:
         if dispute is None:
             raise NotFound("No such dispute in this period.")
         if dispute.status != "open":
-            raise Conflict("This dispute is already resolved.", code="already_resolved")
+            if (dispute.resolution, dispute.adjustment_amount, dispute.adjustment_payer_id if amount else None) == (
+                    resolution, amount, payer_id if amount else None):
+                return dispute  # a retry of the same resolution: the same answer, no second adjustment
+            raise Conflict("This dispute is already resolved, differently.", code="already_resolved")
         o = dispute.obligation
         if amount and payer_id not in (o.merchant_a_id, o.merchant_b_id):
             raise Unprocessable("The adjustment's payer must be one of the pair.", code="validation_failed",

@@ -235,7 +235,9 @@ def test_a_disputed_pair_is_held_out_until_the_operator_resolves_it_with_an_adju
     resolved = api.post(path, m.operator, json=body)
     assert resolved.status_code == 200, resolved.get_json()
     assert resolved.get_json()["status"] == "resolved" and resolved.get_json()["adjustment_transaction_id"]
-    assert_problem(api.post(path, m.operator, json=body), 409, "already_resolved")
+    retry = api.post(path, m.operator, json=body)  # a retry: the same answer, no second adjustment
+    assert retry.status_code == 200 and retry.get_json() == resolved.get_json()
+    assert_problem(api.post(path, m.operator, json={**body, "resolution": "另一种处理"}), 409, "already_resolved")
     # The closed month is not edited: the pair is back in its plan, the correction is November's.
     assert m.statement(m.stroller, "2026-10")["transfers"] == before["transfers"]
     assert m.obligation(m.stroller, m.maternity, "2026-10")["payable"] == 1100
