@@ -47,8 +47,6 @@ def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str
         # Exactly once, whatever the concurrency: the database takes the use only if one is left.
         if not session.execute(_TAKE_A_USE, {"coupon_id": c.id}).rowcount:
             raise refuse(409, "coupon_exhausted", "This coupon has already been used.")
-        if not session.execute(_SPEND_BUDGET, {"offer_id": c.offer_id, "discount": a.discount}).rowcount:
-            raise refuse(422, "budget_exhausted", "This offer's discount budget is used up.")
         r = Redemption(coupon_id=c.id, offer_id=c.offer_id, owner_id=c.owner_id,
                        distributor_id=c.distributor_id, store_id=a.till.store_id,
                        partnership_id=c.partnership_id, terms_id=c.terms_id, currency=c.currency,
@@ -66,7 +64,12 @@ def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str
              description=f"commission (and co-funding) on redemption {r.id}")
         audit.record(session, actor=principal.actor, merchant_id=r.owner_id, action="coupon.redeemed",
                      subject_type="redemption", subject_id=r.id, coupon_id=r.coupon_id, store_id=r.store_id)
-        return once.seal(session, r)
+        body = once.seal(session, r)
+        # Every till redeeming this offer updates its row, and holds it locked until commit
+        # (PostgreSQL): take the budget last, so the row is held for the commit alone.
+        if not session.execute(_SPEND_BUDGET, {"offer_id": c.offer_id, "discount": a.discount}).rowcount:
+            raise refuse(422, "budget_exhausted", "This offer's discount budget is used up.")
+        return body
 
 
 # Built once: the statements of the money path, with their parameters bound at each call.
