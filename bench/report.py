@@ -72,9 +72,18 @@ def _redemption(r: dict) -> list[str]:
         lines.append(f"| {db} | {m['healthz_rps']} | {m['redemptions_rps']} | {m['ratio']:.3f} "
                      f"| {m['redeem_p50_ms']:.0f} ms | {m['redeem_p99_ms']:.0f} ms "
                      f"| {'ok' if m['ledger_ok'] else 'FAILED'} | {'yes' if m['ratio'] >= goals[db] else '**no**'} |")
-    lines += ["", "Not met yet: a redemption runs 14 SQL statements in 3 transactions through the ORM (~20 ms of CPU here, "
-              "against ~2 ms for `/healthz`), and under 8 concurrent writers SQLite's busy-handler back-off "
-              "makes the p99 tail.",
+    met = all(m["ratio"] >= goals[db] for db, m in r["results"].items())
+    lines += ["", ("Met in this run. " if met else "Not met in this run. ")
+              + "A redemption is one transaction of 9 plain SQL statements (Idempotency-Key lookup, one "
+              "joined lookup of coupon, offer, partnership and terms, the guarded use, redemption, "
+              "ledger transaction and entries, audit event, stored response, guarded budget; on "
+              "PostgreSQL also an advisory lock on the key) after the API-key lookup: in-process "
+              "about 2.8 ms of CPU against 0.5 ms for `/healthz` (was ~12 ms, 17 "
+              "statements in 3 transactions through the ORM). Under load the limit is serialisation, "
+              "not CPU: SQLite has one writer at a time (queued on a lock, see docs/money.md), and on "
+              "PostgreSQL every redemption of the benchmark's single offer updates that offer's row, "
+              "which stays locked through the commit's WAL flush (~4 ms on this disk). The figures "
+              "move by a factor of two between runs when other sessions load the machine.",
               "", f"Reproduce: `.venv/bin/python -m bench redemption` (measured {r['measured_at']})."]
     return lines
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import clock
@@ -30,11 +30,15 @@ class AuditEvent(Base):
 
 def record(session: Session, *, actor: str, action: str, subject_type: str, subject_id,
            merchant_id: int | None = None, from_state: str | None = None,
-           to_state: str | None = None, **data) -> AuditEvent:
-    event = AuditEvent(
+           to_state: str | None = None, **data) -> None:
+    """Append an audit event to the caller's transaction (a plain INSERT: every redemption
+    writes one), after flushing whatever the caller's unit of work still holds."""
+    session.flush()
+    session.execute(_INSERT, dict(
         at=clock.now(), actor=actor, merchant_id=merchant_id, action=action,
         subject_type=subject_type, subject_id=str(subject_id), from_state=from_state,
         to_state=to_state, data=data,
-    )
-    session.add(event)
-    return event
+    ))
+
+
+_INSERT = insert(AuditEvent.__table__)

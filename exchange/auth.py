@@ -16,7 +16,7 @@ from copy import deepcopy
 from dataclasses import dataclass
 
 from flask import current_app, g, request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .errors import Forbidden, Unauthorized
 from .extensions import db
@@ -54,27 +54,30 @@ def format_key(kind: str, key_id: int, secret: str) -> str:
     return f"{KEY_PREFIX[kind]}_{key_id}_{secret}"
 
 
-def _principal_from_key(token: str) -> Principal:
+@functools.cache
+def _key_query():
     from .merchants.models import ApiKey, Merchant
 
+    return (select(ApiKey.kind, ApiKey.merchant_id, ApiKey.store_id, ApiKey.secret_hash, ApiKey.revoked_at,
+                   Merchant.status).join(Merchant, Merchant.id == ApiKey.merchant_id)
+            .where(ApiKey.id == bindparam("key_id")))
+
+
+def _principal_from_key(token: str) -> Principal:
     match = _KEY_RE.match(token)
     if not match:
         raise Unauthorized("The API key is malformed.", code="invalid_key")
     prefix, key_id, secret = match.groups()
-    row = db.session.execute(
-        select(ApiKey, Merchant.status).join(Merchant, Merchant.id == ApiKey.merchant_id)
-        .where(ApiKey.id == int(key_id))
-    ).first()
-    expected = row.ApiKey.secret_hash if row else hash_secret("no such key")
+    row = db.session.execute(_key_query(), {"key_id": int(key_id)}).first()
+    expected = row.secret_hash if row else hash_secret("no such key")
     # Compare even when the key does not exist, so timing does not reveal which ids exist.
     matches = hmac.compare_digest(expected, hash_secret(secret))
-    if not row or not matches or KEY_PREFIX[row.ApiKey.kind] != prefix or row.ApiKey.revoked_at:
+    if not row or not matches or KEY_PREFIX[row.kind] != prefix or row.revoked_at:
         raise Unauthorized("The API key is unknown or has been revoked.", code="invalid_key")
     if row.status != "active":
         raise Forbidden("This merchant is suspended; contact the exchange operator.",
                         code="merchant_suspended")
-    key = row.ApiKey
-    return Principal(kind=key.kind, merchant_id=key.merchant_id, store_id=key.store_id, key_id=key.id)
+    return Principal(kind=row.kind, merchant_id=row.merchant_id, store_id=row.store_id, key_id=int(key_id))
 
 
 def authenticate() -> Principal:

@@ -116,6 +116,15 @@ def check_ledger_command():
     click.echo("ledger ok: every transaction balances and every redemption and reversal is posted")
 
 
+@exchange_group.command("purge-idempotency-keys")
+@with_appcontext
+def purge_idempotency_keys():
+    """Delete Idempotency-Keys past their retention (each server also does this hourly)."""
+    from .idempotency import RETENTION, purge_expired
+
+    click.echo(f"idempotency keys older than {RETENTION} deleted: {purge_expired()}")
+
+
 @exchange_group.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when merchants already exist.")
 @click.option("--keys-file", type=click.Path(dir_okay=False), default=None,

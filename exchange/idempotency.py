@@ -1,32 +1,41 @@
 """Idempotent writes, the way Stripe does them (SPEC §4.2).
 
-The first request with a key claims it (a row committed on its own). Its effect and the
-response are then committed *together*; a retry with the same key gets the stored response
-back; the same key with a different body is 422 `idempotency_conflict`; a second request that
-arrives while the first is still running is 409 `idempotency_in_progress`. A claim whose
-request died before finishing is taken over after `STALE`. Keys are kept for `RETENTION`.
+A money-moving request records its Idempotency-Key in the same transaction as its effect:
+the service's transaction first looks the key up (`Once.claim`), then does the work, then
+stores the response under the key (`Once.seal`), and all of it commits together. So an effect
+and its stored response never part, and a request that dies leaves no half-claimed key behind.
+
+* A retry with the same key gets the stored response back (`Idempotent-Replayed: true`).
+* The same key with a different body is 422 `idempotency_conflict`.
+* Two requests with one key at once make one effect. On PostgreSQL the second finds the key
+  held (a transaction-scoped advisory lock on it) and gets 409 `idempotency_in_progress`; on
+  SQLite write transactions run one after another, so the second one starts only after the
+  first committed and gets its stored response, as a retry would.
+* A refusal is stored too (a retry gets the same refusal), in a transaction of its own after
+  the refused work was rolled back; if another request with the key stored an answer in
+  between, that answer is the one given.
+* Keys are kept for `RETENTION` (≥ 24 h), then `purge_expired` deletes them; a key whose
+  retention has passed is new again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import request
-from sqlalchemy import String, Text, UniqueConstraint, delete, select, update
-from sqlalchemy.exc import IntegrityError
+from flask import Response, request
+from sqlalchemy import String, Text, UniqueConstraint, bindparam, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import clock
-from .errors import Conflict, DomainError, Unprocessable
-from .extensions import db
+from .errors import DomainError
 from .orm import Base, transaction
 
 RETENTION = timedelta(hours=48)
-STALE = timedelta(seconds=60)
 MAX_KEY = 255
+PURGE_BATCH = 5000
 
 
 class IdempotencyRecord(Base):
@@ -37,6 +46,8 @@ class IdempotencyRecord(Base):
     merchant_id: Mapped[int]
     key: Mapped[str] = mapped_column(String(MAX_KEY))
     request_hash: Mapped[str] = mapped_column(String(64))
+    # Always "done" now that the key is stored with its response ("in_progress" was written
+    # by versions that claimed a key in a transaction of its own).
     status: Mapped[str] = mapped_column(String(12))
     response_status: Mapped[int | None]
     response_body: Mapped[str | None] = mapped_column(Text)
@@ -44,10 +55,18 @@ class IdempotencyRecord(Base):
     created_at: Mapped[datetime] = mapped_column(index=True)
 
 
-@dataclass
-class Claim:
-    record_id: int | None = None
-    replay: tuple[int, dict] | None = None
+class KeyUnusable(DomainError):
+    """The key cannot run this request (another body, or still running): never stored."""
+
+
+class Replay(Exception):
+    def __init__(self, status: int, body: str):
+        super().__init__(status)
+        self.status, self.body = status, body
+
+
+class _KeyTaken(Exception):
+    """Another transaction stored the key first (a backstop: `claim` normally sees it)."""
 
 
 def idempotency_key() -> str:
@@ -65,92 +84,107 @@ def fingerprint(body: dict, path: str) -> str:
     return hashlib.sha256(json.dumps([path, body], sort_keys=True, default=str).encode()).hexdigest()
 
 
-def claim(merchant_id: int, key: str, request_hash: str) -> Claim:
-    """Claim `key` for this request, or say what to answer instead."""
-    now = clock.now()
-    try:
+class Once:
+    """One request's key, claimed and sealed inside the service's own transaction."""
+
+    def __init__(self, merchant_id: int, key: str, request_hash: str, status: int, dump):
+        self.merchant_id, self.key, self.request_hash = merchant_id, key, request_hash
+        self.status, self.dump = status, dump
+
+    def claim(self, session: Session) -> None:
+        """First thing in the transaction: raise `Replay` or `KeyUnusable` if the key is used."""
+        if session.get_bind().dialect.name == "postgresql":
+            if not session.scalar(_TRY_LOCK, {"name": f"{self.merchant_id}:{self.key}"}):
+                raise KeyUnusable("A request with this Idempotency-Key is still being processed; "
+                                  "retry shortly.", code="idempotency_in_progress", status=409)
+        self._answer_if_used(session)
+
+    def seal(self, session: Session, result) -> str:
+        """Last thing in the transaction: the response, stored under the key; returns its JSON."""
+        body = json.dumps(self.dump(result), ensure_ascii=False, default=str)
+        if not self._store(session, self.status, body):
+            raise _KeyTaken()
+        return body
+
+    def store_refusal(self, error: DomainError) -> None:
+        from .problems import problem_body
+
         with transaction() as session:
-            record = IdempotencyRecord(merchant_id=merchant_id, key=key, request_hash=request_hash,
-                                       status="in_progress", locked_at=now, created_at=now)
-            session.add(record)
-            session.flush()
-        return Claim(record_id=record.id)
-    except IntegrityError:
-        pass
-    existing = db.session.scalar(select(IdempotencyRecord).where(
-        IdempotencyRecord.merchant_id == merchant_id, IdempotencyRecord.key == key))
-    if existing is None or existing.created_at < now - RETENTION:
-        # The key's retention has passed (or a concurrent request just cleared it): it is new
-        # again. Cleared here, on the rare reuse, rather than on every request's hot path.
+            if not self._store(session, error.status, json.dumps(problem_body(error), ensure_ascii=False)):
+                self._answer_if_used(session)
+
+    def answer_stored(self) -> None:
         with transaction() as session:
-            session.execute(delete(IdempotencyRecord).where(
-                IdempotencyRecord.merchant_id == merchant_id, IdempotencyRecord.key == key,
-                IdempotencyRecord.created_at < now - RETENTION))
-        return claim(merchant_id, key, request_hash)
-    if existing.request_hash != request_hash:
-        raise Unprocessable("This Idempotency-Key was used with a different request.",
-                            code="idempotency_conflict")
-    if existing.status == "done":
-        return Claim(replay=(existing.response_status, json.loads(existing.response_body)))
-    with transaction() as session:
-        taken = session.execute(update(IdempotencyRecord).where(
-            IdempotencyRecord.id == existing.id, IdempotencyRecord.status == "in_progress",
-            IdempotencyRecord.locked_at < now - STALE).values(locked_at=now)).rowcount
-    if taken:
-        return Claim(record_id=existing.id)
-    raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.",
-                   code="idempotency_in_progress")
+            self._answer_if_used(session)
+
+    def _answer_if_used(self, session: Session) -> None:
+        R = IdempotencyRecord
+        found = session.execute(_FIND, {"merchant_id": self.merchant_id, "key": self.key}).first()
+        if found is None:
+            return
+        if found.created_at < clock.now() - RETENTION or found.response_status is None:
+            # Past its retention (not purged yet), or a claim left by a request that died under
+            # an older version: the key is new again.
+            session.execute(delete(R).where(R.id == found.id))
+            return
+        if found.request_hash != self.request_hash:
+            raise KeyUnusable("This Idempotency-Key was used with a different request.",
+                              code="idempotency_conflict", status=422)
+        raise Replay(found.response_status, found.response_body)
+
+    def _store(self, session: Session, status: int, body: str) -> bool:
+        now = clock.now()
+        inserted = session.execute(_INSERT_NEW[session.get_bind().dialect.name], dict(
+            merchant_id=self.merchant_id, key=self.key, request_hash=self.request_hash, status="done",
+            response_status=status, response_body=body, locked_at=now, created_at=now))
+        return inserted.first() is not None
 
 
-def finish(session: Session, record_id: int, status: int, body: dict) -> None:
-    """Store the response in the caller's transaction, so it commits with the effect."""
-    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == record_id).values(
-        status="done", response_status=status, response_body=json.dumps(body, default=str)))
+R = IdempotencyRecord
+_FIND = select(R.id, R.request_hash, R.response_status, R.response_body, R.created_at).where(
+    R.merchant_id == bindparam("merchant_id"), R.key == bindparam("key"))
+_INSERT_NEW = {dialect.dialect.name: dialect.insert(R.__table__).on_conflict_do_nothing(
+    index_elements=["merchant_id", "key"]).returning(R.id) for dialect in (postgresql, sqlite)}
+_TRY_LOCK = select(func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("name"), 0)))
 
 
-def release(record_id: int) -> None:
-    """The request failed unexpectedly and changed nothing: let a retry run it again."""
-    with transaction() as session:
-        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id,
-                                                        IdempotencyRecord.status == "in_progress"))
-
-
-def run_idempotently(merchant_id: int, body: dict, status: int, dump, operation):
+def run_idempotently(merchant_id: int, body: dict, status: int, dump, operation) -> Response:
     """Answer a money-moving POST once per Idempotency-Key.
 
-    `operation(seal)` does the work in its transaction and calls `seal(session, result)`
-    before committing: that dumps the result and stores it with the key, in the same commit.
-    Refusals are stored too (a retry gets the same refusal); unexpected failures release the key.
+    `operation(once)` opens its transaction, calls `once.claim(session)` first and returns
+    `once.seal(session, result)` last: `dump(result)` is stored with the key in that commit.
     """
-    from flask import Response
+    from .problems import PROBLEM_JSON
 
-    from .problems import PROBLEM_JSON, problem_body
-
-    key = idempotency_key()
-    claimed = claim(merchant_id, key, fingerprint(body, request.path))
-    if claimed.replay:
-        stored_status, stored_body = claimed.replay
-        mimetype = PROBLEM_JSON if stored_status >= 400 else "application/json"
-        response = Response(json.dumps(stored_body, ensure_ascii=False), stored_status, mimetype=mimetype)
+    once = Once(merchant_id, idempotency_key(), fingerprint(body, request.path), status, dump)
+    try:
+        try:
+            return Response(operation(once), status, mimetype="application/json")
+        except _KeyTaken:
+            once.answer_stored()
+            raise KeyUnusable("A request with this Idempotency-Key is still being processed; "
+                              "retry shortly.", code="idempotency_in_progress", status=409) from None
+        except (KeyUnusable, Replay):
+            raise
+        except DomainError as error:
+            once.store_refusal(error)
+            raise
+    except Replay as replay:
+        mimetype = PROBLEM_JSON if replay.status >= 400 else "application/json"
+        response = Response(replay.body, replay.status, mimetype=mimetype)
         response.headers["Idempotent-Replayed"] = "true"
         return response
 
-    def seal(session, result):
-        payload = dump(result)
-        finish(session, claimed.record_id, status, payload)
-        return payload
 
-    try:
-        payload = operation(seal)
-    except DomainError as error:
-        _store_refusal(claimed.record_id, error.status, problem_body(error))
-        raise
-    except BaseException:
-        release(claimed.record_id)
-        raise
-    return Response(json.dumps(payload, ensure_ascii=False, default=str), status, mimetype="application/json")
-
-
-def _store_refusal(record_id: int, status: int, body: dict) -> None:
-    with transaction() as session:
-        finish(session, record_id, status, body)
+def purge_expired(now: datetime | None = None) -> int:
+    """Delete keys past their retention, a batch per transaction; how many were deleted."""
+    cutoff = (now or clock.now()) - RETENTION
+    R = IdempotencyRecord
+    total = 0
+    while True:
+        with transaction() as session:
+            ids = select(R.id).where(R.created_at < cutoff).order_by(R.id).limit(PURGE_BATCH)
+            deleted = session.execute(delete(R).where(R.id.in_(ids.scalar_subquery()))).rowcount
+        total += deleted
+        if deleted < PURGE_BATCH:
+            return total

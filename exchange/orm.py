@@ -52,21 +52,23 @@ class Base(DeclarativeBase):
 def transaction() -> Iterator[Session]:
     """Run a unit of work: commit on success, roll back on any exception.
 
-    On SQLite the write lock is taken at BEGIN (IMMEDIATE), so concurrent writers queue on the
-    busy timeout; a deferred transaction that reads and then writes would instead fail at once
-    with "database is locked" when another writer got in between. PostgreSQL ignores it.
+    On SQLite the write lock is taken at BEGIN (IMMEDIATE), so concurrent writers queue; a
+    deferred transaction that reads and then writes would instead fail at once with "database
+    is locked" when another writer got in between. The server's own writers queue on
+    `db.writer_lock` first (see `WriterLock`). PostgreSQL ignores both.
     """
     session = db.session()
     if session.in_transaction():
         # Close whatever read-only work (authentication, lookups) ran before this unit.
         session.rollback()
-    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+    with db.writer_lock.held():
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
 
 def append_only_ddl(dialect: str, table: str) -> list[str]:

@@ -43,6 +43,7 @@ class KeyRing:
     def __init__(self, directory: str | Path):
         self.directory = Path(directory)
         self._keys: dict[str, SigningKey] = {}
+        self._verifying: dict[str, object] = {}
         self._stamp: float | None = None
         self._checked = 0.0
 
@@ -55,6 +56,8 @@ class KeyRing:
         entries = json.loads(self.manifest.read_text())["keys"]
         self._keys = {e["kid"]: SigningKey(e["kid"], e["status"], self._read_private(e["kid"]))
                       for e in entries}
+        # Derived once per manifest: every redemption of a token verifies against these.
+        self._verifying = {k.kid: k.public_key for k in self._keys.values() if k.status != "retired"}
         self._stamp = self.manifest.stat().st_mtime
 
     def _read_private(self, kid: str) -> Ed25519PrivateKey:
@@ -77,7 +80,7 @@ class KeyRing:
 
     def verifying_keys(self) -> dict[str, object]:
         self.refresh()
-        return {k.kid: k.public_key for k in self._keys.values() if k.status != "retired"}
+        return self._verifying
 
     def jwks(self) -> dict:
         keys = []

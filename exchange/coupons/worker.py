@@ -1,4 +1,5 @@
-"""A background thread in each server process that finishes coupon batches.
+"""A background thread in each server process that finishes coupon batches (and, hourly,
+deletes expired Idempotency-Keys).
 
 Leases keep several processes from working on one batch; when a process dies its batches are
 taken over once their lease lapses, so a batch survives a restart of the whole server.
@@ -12,21 +13,28 @@ import time
 
 from flask import Flask
 
+from ..idempotency import purge_expired
 from .batches import work, worker_name
 from .sheets import draw_pending_sheets
 
 log = logging.getLogger("exchange.batches")
 IDLE_SECONDS = 1.0
+PURGE_SECONDS = 3600.0
 _started: set[int] = set()
 _lock = threading.Lock()
 
 
 def _loop(app: Flask) -> None:
     owner = worker_name()
+    next_purge = time.monotonic()
     while True:
         try:
             with app.app_context():
                 worked = work(owner) + draw_pending_sheets(owner)
+                if time.monotonic() >= next_purge:
+                    # Housekeeping off the request path: expired Idempotency-Keys.
+                    next_purge = time.monotonic() + PURGE_SECONDS
+                    purge_expired()
         except Exception:
             log.exception("batch worker failed; retrying")
             worked = 0

@@ -16,18 +16,25 @@ class UnbalancedPostings(AssertionError):
 
 def post(session: Session, *, kind: str, currency: str, postings: list[Posting], description: str,
          redemption_id: int | None = None, reversal_id: int | None = None,
-         corrects_id: int | None = None) -> LedgerTransaction:
+         corrects_id: int | None = None) -> int:
+    """Append one balanced transaction of `postings`; its id. Plain INSERTs (it runs on every
+    redemption), after flushing whatever the caller's unit of work still holds."""
     if not balanced(postings):
         raise UnbalancedPostings(postings)
-    txn = LedgerTransaction(kind=kind, currency=currency, posted_at=clock.now(), description=description,
-                            redemption_id=redemption_id, reversal_id=reversal_id, corrects_id=corrects_id)
-    session.add(txn)
     session.flush()
+    txn_id = session.execute(_INSERT_TRANSACTION, dict(
+        kind=kind, currency=currency, posted_at=clock.now(), description=description,
+        redemption_id=redemption_id, reversal_id=reversal_id, corrects_id=corrects_id,
+    )).inserted_primary_key[0]
     if postings:
-        session.execute(insert(LedgerEntry.__table__), [
-            dict(transaction_id=txn.id, merchant_id=p.merchant_id, counterparty_id=p.counterparty_id,
+        session.execute(_INSERT_ENTRIES, [
+            dict(transaction_id=txn_id, merchant_id=p.merchant_id, counterparty_id=p.counterparty_id,
                  account=p.account, amount=p.amount, currency=currency) for p in postings])
-    return txn
+    return txn_id
+
+
+_INSERT_TRANSACTION = insert(LedgerTransaction.__table__)
+_INSERT_ENTRIES = insert(LedgerEntry.__table__)
 
 
 def check_ledger(session: Session) -> list[str]:

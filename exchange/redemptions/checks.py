@@ -6,12 +6,14 @@ tells one merchant anything about another merchant's coupons.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy.engine import Row
 
 from .. import clock
 from ..auth import Principal
@@ -22,19 +24,26 @@ from ..merchants.models import Store
 from ..offers.models import Offer
 from ..offers.pricing import discount_for
 from ..partners.models import Partnership, PartnershipTerms
-from ..partners.services import active_partnership
 from .models import Redemption
 from .pricing import commission_for
-from .scanning import find_coupon
+from .scanning import coupon_reference
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class Till:
+    """Where the sale happens: a store and the merchant it belongs to."""
+
+    store_id: int
+    merchant_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class Assessment:
-    coupon: Coupon
-    offer: Offer
-    store: Store
-    partnership: Partnership
-    terms: PartnershipTerms
+    """A coupon that may be redeemed on this order, and what it costs whom. `coupon` is one row
+    of the coupon with its offer, partnership and terms in force (see `_COUPON_IN_CONTEXT`)."""
+
+    coupon: Row
+    till: Till
     order_amount: int
     discount: int
     paid: int
@@ -45,65 +54,99 @@ def refuse(status: int, code: str, detail: str) -> DomainError:
     return DomainError(detail, code=code, status=status)
 
 
-def till_store(principal: Principal, store_id: int | None) -> Store:
+def till_store(principal: Principal, store_id: int | None) -> Till:
     """The store the sale happens at: a terminal's own, or one of the merchant's."""
     if principal.kind == "terminal":
         if store_id is not None and store_id != principal.store_id:
             raise Forbidden("This till belongs to another store.", code="wrong_store")
-        store_id = principal.store_id
-    elif store_id is None:
+        # A terminal key is made for one of its merchant's stores, and stores never change hands.
+        return Till(principal.store_id, principal.merchant_id)
+    if store_id is None:
         raise Unprocessable("Say which store the sale is at.", code="validation_failed",
                             errors={"store_id": ["Required with a merchant key."]})
-    store = db.session.get(Store, store_id)
-    if store is None or store.merchant_id != principal.merchant_id:
+    owner = db.session.scalar(select(Store.merchant_id).where(Store.id == store_id))
+    if owner is None or owner != principal.merchant_id:
         raise NotFound("No such store.")
-    return store
+    return Till(store_id, owner)
 
 
-def assess(store: Store, payload: str, order_amount: int, *, lock: bool = False) -> Assessment:
-    """Every check for redeeming `payload` on an order at `store` (from `till_store`)."""
-    coupon = find_coupon(payload, store.merchant_id, lock=lock)
-    offer = coupon.offer
+@functools.cache
+def _coupon_in_context(by: str, lock: bool):
+    """One statement for everything a redemption checks: the coupon (by "code", "token" or
+    "id"), its offer, and the active partnership of the offer's owner and the coupon's
+    distributor with the terms in force at `:now` (NULL when there is none). Built once."""
+    C, O, P, T = Coupon, Offer, Partnership, PartnershipTerms
+    owner_first = O.owner_id < C.distributor_id
+    now = bindparam("now")
+    query = (
+        select(C.id, C.code, C.distributor_id, C.customer_pseudonym, C.uses_left, C.expires_at,
+               C.status.label("coupon_status"), O.id.label("offer_id"), O.owner_id,
+               O.status.label("offer_status"), O.valid_from, O.min_spend, O.currency, O.discount_type,
+               O.discount_amount, O.discount_rate_bps, O.max_discount, O.budget, O.budget_spent,
+               O.per_customer_limit, O.distributor_share_bps, P.id.label("partnership_id"),
+               T.id.label("terms_id"), T.commission_type, T.rate_bps, T.amount.label("fixed_amount"),
+               T.monthly_cap, T.starts_at, T.ends_at)
+        .join(O, O.id == C.offer_id)
+        .outerjoin(P, and_(P.low_id == case((owner_first, O.owner_id), else_=C.distributor_id),
+                           P.high_id == case((owner_first, C.distributor_id), else_=O.owner_id),
+                           P.status == "active"))
+        .outerjoin(T, and_(T.partnership_id == P.id, T.effective_from <= now,
+                           or_(T.effective_until.is_(None), T.effective_until > now)))
+        .where({"code": C.code == bindparam("code"),
+                "token": (C.id == bindparam("coupon_id")) & (C.token == bindparam("token")),
+                "id": C.id == bindparam("coupon_id")}[by])
+        .order_by(T.version)
+    )
+    # PostgreSQL: the coupon row stays locked until the redemption commits (SQLite's write
+    # transaction already excludes every other writer).
+    return query.with_for_update(of=C) if lock else query
+
+
+def assess(till: Till, payload: str, order_amount: int, *, lock: bool = False) -> Assessment:
+    """Every check for redeeming `payload` on an order at `till` (from `till_store`)."""
     now = clock.now()
-    if offer.owner_id != store.merchant_id:
+    by, params = coupon_reference(payload, till.merchant_id)
+    c = db.session.execute(_coupon_in_context(by, lock), {**params, "now": now}).first()
+    if c is None:
+        raise NotFound("No such coupon.", code="unknown_coupon")
+    if c.owner_id != till.merchant_id:
         raise refuse(403, "not_accepted_here", "This coupon is not accepted at this store.")
-    if coupon.status == "revoked" or offer.status == "ended":
+    if c.coupon_status == "revoked" or c.offer_status == "ended":
         raise refuse(410, "coupon_revoked", "This coupon has been withdrawn and cannot be used.")
-    if now < offer.valid_from:
+    if now < c.valid_from:
         raise refuse(422, "offer_not_started", "This coupon is not valid yet.")
-    if now >= coupon.expires_at:
+    if now >= c.expires_at:
         raise refuse(410, "coupon_expired", "This coupon has expired.")
-    if offer.status == "paused":
+    if c.offer_status == "paused":
         raise refuse(409, "offer_paused", "This offer is paused by the store; it cannot be used now.")
-    found = active_partnership(offer.owner_id, coupon.distributor_id, now)
-    if found is None:
+    if (c.terms_id is None or (c.starts_at and now < c.starts_at)
+            or (c.ends_at and now >= c.ends_at)):
         raise refuse(403, "partnership_inactive",
                      "The partnership behind this coupon is not active; it cannot be used now.")
-    partnership, terms = found
-    if order_amount < offer.min_spend:
-        raise refuse(422, "below_min_spend", f"This coupon needs an order of at least {offer.min_spend} "
-                                              f"{offer.currency} minor units.")
-    if coupon.uses_left <= 0:
+    if order_amount < c.min_spend:
+        raise refuse(422, "below_min_spend", f"This coupon needs an order of at least {c.min_spend} "
+                                              f"{c.currency} minor units.")
+    if c.uses_left <= 0:
         raise refuse(409, "coupon_exhausted", "This coupon has already been used.")
-    _customer_limit(offer, coupon)
-    discount = discount_for(discount_type=offer.discount_type, amount=offer.discount_amount,
-                            rate_bps=offer.discount_rate_bps, max_amount=offer.max_discount,
+    _customer_limit(c)
+    discount = discount_for(discount_type=c.discount_type, amount=c.discount_amount,
+                            rate_bps=c.discount_rate_bps, max_amount=c.max_discount,
                             order_amount=order_amount)
-    if offer.budget is not None and offer.budget_spent + discount > offer.budget:
+    if c.budget is not None and c.budget_spent + discount > c.budget:
         raise refuse(422, "budget_exhausted", "This offer's discount budget is used up.")
     paid = order_amount - discount
-    commission = commission_for(terms.commission_type, terms.rate_bps, terms.amount, paid)
-    _monthly_cap(partnership, terms, commission, now)
-    return Assessment(coupon, offer, store, partnership, terms, order_amount, discount, paid, commission)
+    commission = commission_for(c.commission_type, c.rate_bps, c.fixed_amount, paid)
+    _monthly_cap(c, commission, now)
+    return Assessment(c, till, order_amount, discount, paid, commission)
 
 
-def _customer_limit(offer: Offer, coupon: Coupon) -> None:
-    if offer.per_customer_limit is None or coupon.customer_pseudonym is None:
+def _customer_limit(c: Row) -> None:
+    if c.per_customer_limit is None or c.customer_pseudonym is None:
         return
     used = db.session.scalar(select(func.count()).select_from(Redemption).where(
-        Redemption.offer_id == offer.id, Redemption.customer_pseudonym == coupon.customer_pseudonym,
+        Redemption.offer_id == c.offer_id, Redemption.customer_pseudonym == c.customer_pseudonym,
         Redemption.refunded_amount < Redemption.paid_amount))
-    if used >= offer.per_customer_limit:
+    if used >= c.per_customer_limit:
         raise refuse(422, "customer_limit_reached", "This customer has used this offer as often as it allows.")
 
 
@@ -113,12 +156,12 @@ def month_start(at: datetime) -> datetime:
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(clock.UTC)
 
 
-def _monthly_cap(partnership: Partnership, terms: PartnershipTerms, commission: int, now: datetime) -> None:
-    if terms.monthly_cap is None:
+def _monthly_cap(c: Row, commission: int, now: datetime) -> None:
+    if c.monthly_cap is None:
         return
     owed = db.session.scalar(select(func.coalesce(func.sum(
         Redemption.commission_amount - Redemption.commission_clawed_back), 0)).where(
-        Redemption.partnership_id == partnership.id, Redemption.redeemed_at >= month_start(now)))
-    if owed + commission > terms.monthly_cap:
+        Redemption.partnership_id == c.partnership_id, Redemption.redeemed_at >= month_start(now)))
+    if owed + commission > c.monthly_cap:
         raise refuse(422, "commission_cap_reached",
                      "This partnership has reached its commission cap for the month.")

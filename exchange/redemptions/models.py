@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from ..coupons.models import Coupon
 from ..orm import Base
 
 
@@ -46,8 +47,11 @@ class Redemption(Base):
     order_ref: Mapped[str | None] = mapped_column(String(64))
     customer_pseudonym: Mapped[str | None] = mapped_column(String(64))
     redeemed_at: Mapped[datetime]
+    # Loaded with the row (a listing needs no query per redemption for it).
+    coupon_code: Mapped[str] = column_property(
+        select(Coupon.code).where(Coupon.id == coupon_id).correlate_except(Coupon).scalar_subquery())
 
-    coupon: Mapped["Coupon"] = relationship()  # noqa: F821
+    coupon: Mapped[Coupon] = relationship()
     reversals: Mapped[list[Reversal]] = relationship(order_by="Reversal.id")
 
     @property

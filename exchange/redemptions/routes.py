@@ -14,6 +14,8 @@ from .schemas import (
 blp = Blueprint("redemptions", __name__, url_prefix="/api/v1",
                 description="Redeeming coupons at the owner's till, and refunds")
 
+_REDEMPTION, _REVERSAL = RedemptionSchema(), ReversalSchema()
+
 IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "required": True,
                       "schema": {"type": "string", "minLength": 1, "maxLength": 255},
                       "description": "a unique key per operation (e.g. a UUID); resend it on retries"}
@@ -54,9 +56,9 @@ class Redemptions(MethodView):
         owes the distributor the partnership's commission."""
         principal = current_principal()
         return run_idempotently(
-            principal.merchant_id, body, 201, RedemptionSchema().dump,
-            lambda seal: services.redeem(principal, body["payload"], body["order_amount"],
-                                         body["order_ref"], body["store_id"], seal))
+            principal.merchant_id, body, 201, _REDEMPTION.dump,
+            lambda once: services.redeem(principal, body["payload"], body["order_amount"],
+                                         body["order_ref"], body["store_id"], once))
 
 
 @blp.route("/redemptions/<id:redemption_id>")
@@ -82,5 +84,5 @@ class Reversals(MethodView):
         clawed back pro rata; a full refund within the offer's window gives the use back."""
         principal = current_principal()
         return run_idempotently(
-            principal.merchant_id, {**body, "redemption_id": redemption_id}, 201, ReversalSchema().dump,
-            lambda seal: services.reverse(principal, redemption_id, body["refund_amount"], body["reason"], seal))
+            principal.merchant_id, {**body, "redemption_id": redemption_id}, 201, _REVERSAL.dump,
+            lambda once: services.reverse(principal, redemption_id, body["refund_amount"], body["reason"], once))

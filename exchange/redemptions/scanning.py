@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
-
 from ..coupons import codes
-from ..coupons.models import Coupon, Pack
+from ..coupons.models import Pack
 from ..coupons.signing import read_token
 from ..coupons.tokens import TokenRefused
 from ..errors import DomainError, NotFound
@@ -31,26 +29,21 @@ def token_or_code(payload: str) -> tuple[str, str]:
                        code="malformed_payload")
 
 
-def find_coupon(payload: str, owner_id: int, *, lock: bool = False) -> Coupon:
-    """The coupon the payload names; for a pack, its part redeemable at `owner_id`."""
+def coupon_reference(payload: str, owner_id: int) -> tuple[str, dict]:
+    """How to find the coupon the payload names: ("code", {code}), ("token", {coupon_id,
+    token}) or, for the part of a pack redeemable at `owner_id`, ("id", {coupon_id}). A token's
+    signature is checked before anything is looked up."""
     kind, value = token_or_code(payload)
-    query = select(Coupon)
     if kind == "code":
-        query = query.where(Coupon.code == value)
-    else:
-        typ, claims = read_token(value, allow_expired=True)
-        if typ == "cpk":
-            pack = db.session.get(Pack, claims["p"])
-            if pack is None or pack.token != value:
-                raise NotFound("No such coupon.", code="unknown_coupon")
-            part = next((c for c in pack.coupons if c.offer.owner_id == owner_id), None)
-            if part is None:
-                raise DomainError("No coupon in this pack is accepted at this store.",
-                                  code="not_accepted_here", status=403)
-            query = query.where(Coupon.id == part.id)
-        else:
-            query = query.where(Coupon.id == claims["c"], Coupon.token == value)
-    coupon = db.session.scalar(query.with_for_update() if lock else query)
-    if coupon is None:
+        return "code", {"code": value}
+    typ, claims = read_token(value, allow_expired=True)
+    if typ != "cpk":
+        return "token", {"coupon_id": claims["c"], "token": value}
+    pack = db.session.get(Pack, claims["p"])
+    if pack is None or pack.token != value:
         raise NotFound("No such coupon.", code="unknown_coupon")
-    return coupon
+    part = next((c for c in pack.coupons if c.offer.owner_id == owner_id), None)
+    if part is None:
+        raise DomainError("No coupon in this pack is accepted at this store.",
+                          code="not_accepted_here", status=403)
+    return "id", {"coupon_id": part.id}

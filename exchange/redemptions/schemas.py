@@ -43,11 +43,14 @@ class CofundingSchema(ma.Schema):
     payee_id = ma.fields.Integer(attribute="owner_id")
 
 
+_COMMISSION, _COFUNDING = CommissionSchema(), CofundingSchema()
+
+
 class RedemptionSchema(ma.Schema):
     """The owner's view of a redemption."""
 
     id = ma.fields.Integer()
-    coupon_code = ma.fields.Function(lambda r: display(r.coupon.code))
+    coupon_code = ma.fields.Function(lambda r: display(r.coupon_code))
     offer_id = ma.fields.Integer()
     store_id = ma.fields.Integer()
     currency = ma.fields.String()
@@ -55,8 +58,8 @@ class RedemptionSchema(ma.Schema):
     discount = ma.fields.Integer()
     paid_amount = ma.fields.Integer()
     refunded_amount = ma.fields.Integer()
-    commission = ma.fields.Function(lambda r: CommissionSchema().dump(r))
-    cofunding = ma.fields.Function(lambda r: CofundingSchema().dump(r))
+    commission = ma.fields.Function(lambda r: _COMMISSION.dump(r))
+    cofunding = ma.fields.Function(lambda r: _COFUNDING.dump(r))
     order_ref = ma.fields.String(allow_none=True)
     status = ma.fields.String(metadata={"description": "redeemed, partially_reversed or reversed"})
     redeemed_at = ma.fields.DateTime()
@@ -66,14 +69,14 @@ class DistributorRedemptionSchema(ma.Schema):
     """The distributor's view: the sale it brought and its commission, not the owner's till data."""
 
     id = ma.fields.Integer()
-    coupon_code = ma.fields.Function(lambda r: display(r.coupon.code))
+    coupon_code = ma.fields.Function(lambda r: display(r.coupon_code))
     offer_id = ma.fields.Integer()
     owner_id = ma.fields.Integer()
     currency = ma.fields.String()
     paid_amount = ma.fields.Integer()
     refunded_amount = ma.fields.Integer()
-    commission = ma.fields.Function(lambda r: CommissionSchema().dump(r))
-    cofunding = ma.fields.Function(lambda r: CofundingSchema().dump(r))
+    commission = ma.fields.Function(lambda r: _COMMISSION.dump(r))
+    cofunding = ma.fields.Function(lambda r: _COFUNDING.dump(r))
     status = ma.fields.String()
     redeemed_at = ma.fields.DateTime()
 

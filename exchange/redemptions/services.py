@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from .. import audit, clock
 from ..auth import Principal
 from ..coupons.models import Coupon
 from ..errors import Conflict, DomainError, NotFound, Unprocessable
 from ..extensions import db
+from ..idempotency import Once
 from ..ledger import postings
 from ..ledger.services import post
 from ..offers.models import Offer
@@ -20,55 +19,72 @@ from .checks import assess, refuse, till_store
 from .models import Redemption, Reversal
 from .pricing import clawback_for
 
-Seal = Callable[[object, object], dict]
-
 
 def verify(principal: Principal, payload: str, order_amount: int, store_id: int | None) -> dict:
     """What the till would get, without writing anything. A refused coupon is an answer
     (`valid: false` with the refusal's code); a wrong store is still an error."""
-    store = till_store(principal, store_id)
+    till = till_store(principal, store_id)
     try:
-        a = assess(store, payload, order_amount)
+        a = assess(till, payload, order_amount)
     except DomainError as error:
         return {"valid": False, "code": error.code, "detail": error.detail, "discount": 0,
                 "payable": order_amount}
     finally:
         db.session.rollback()
-    return {"valid": True, "discount": a.discount, "payable": a.paid, "currency": a.offer.currency,
-            "coupon_code": a.coupon.code, "offer_id": a.offer.id, "uses_left": a.coupon.uses_left}
+    return {"valid": True, "discount": a.discount, "payable": a.paid, "currency": a.coupon.currency,
+            "coupon_code": a.coupon.code, "offer_id": a.coupon.offer_id, "uses_left": a.coupon.uses_left}
 
 
 def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str | None,
-           store_id: int | None, seal: Seal) -> dict:
+           store_id: int | None, once: Once) -> str:
+    """Redeem one use of the coupon, in one transaction with its ledger postings, audit event
+    and idempotency record. This is the money path: plain statements, no unit of work."""
+    till = till_store(principal, store_id)
     with transaction() as session:
-        a = assess(till_store(principal, store_id), payload, order_amount, lock=True)
+        once.claim(session)
+        a = assess(till, payload, order_amount, lock=True)
+        c = a.coupon
         # Exactly once, whatever the concurrency: the database takes the use only if one is left.
-        used = session.execute(update(Coupon).where(Coupon.id == a.coupon.id, Coupon.uses_left > 0)
-                               .values(uses_left=Coupon.uses_left - 1)).rowcount
-        if not used:
+        if not session.execute(_TAKE_A_USE, {"coupon_id": c.id}).rowcount:
             raise refuse(409, "coupon_exhausted", "This coupon has already been used.")
-        budget_ok = (Offer.budget.is_(None)) | (Offer.budget_spent + a.discount <= Offer.budget)
-        if not session.execute(update(Offer).where(Offer.id == a.offer.id, budget_ok)
-                               .values(budget_spent=Offer.budget_spent + a.discount)).rowcount:
-            raise refuse(422, "budget_exhausted", "This offer's discount budget is used up.")
-        r = Redemption(coupon_id=a.coupon.id, offer_id=a.offer.id, owner_id=a.offer.owner_id,
-                       distributor_id=a.coupon.distributor_id, store_id=a.store.id,
-                       partnership_id=a.partnership.id, terms_id=a.terms.id, currency=a.offer.currency,
+        r = Redemption(coupon_id=c.id, offer_id=c.offer_id, owner_id=c.owner_id,
+                       distributor_id=c.distributor_id, store_id=a.till.store_id,
+                       partnership_id=c.partnership_id, terms_id=c.terms_id, currency=c.currency,
                        order_amount=a.order_amount, discount=a.discount, paid_amount=a.paid,
                        commission_amount=a.commission, refunded_amount=0, commission_clawed_back=0,
-                       cofunding_amount=apply_bps(a.discount, a.offer.distributor_share_bps),
-                       cofunding_returned=0,
-                       order_ref=order_ref, customer_pseudonym=a.coupon.customer_pseudonym,
-                       redeemed_at=clock.now())
-        session.add(r)
-        session.flush()
+                       cofunding_amount=apply_bps(a.discount, c.distributor_share_bps),
+                       cofunding_returned=0, order_ref=order_ref,
+                       customer_pseudonym=c.customer_pseudonym, redeemed_at=clock.now())
+        # `r` never joins the session: one INSERT writes it, and it is only read afterwards.
+        r.id = session.execute(_INSERT_REDEMPTION, _columns(r)).inserted_primary_key[0]
+        r.coupon_code = c.code
         post(session, kind="redemption", currency=r.currency, redemption_id=r.id,
              postings=postings.commission(r.owner_id, r.distributor_id, r.commission_amount)
              + postings.cofunding(r.owner_id, r.distributor_id, r.cofunding_amount),
              description=f"commission (and co-funding) on redemption {r.id}")
         audit.record(session, actor=principal.actor, merchant_id=r.owner_id, action="coupon.redeemed",
                      subject_type="redemption", subject_id=r.id, coupon_id=r.coupon_id, store_id=r.store_id)
-        return seal(session, r)
+        body = once.seal(session, r)
+        # Every till redeeming this offer updates its row, and holds it locked until commit
+        # (PostgreSQL): take the budget last, so the row is held for the commit alone.
+        if not session.execute(_SPEND_BUDGET, {"offer_id": c.offer_id, "discount": a.discount}).rowcount:
+            raise refuse(422, "budget_exhausted", "This offer's discount budget is used up.")
+        return body
+
+
+# Built once: the statements of the money path, with their parameters bound at each call.
+_TAKE_A_USE = (update(Coupon.__table__).where(Coupon.id == bindparam("coupon_id"), Coupon.uses_left > 0)
+               .values(uses_left=Coupon.uses_left - 1))
+_SPEND_BUDGET = (update(Offer.__table__)
+                 .where(Offer.id == bindparam("offer_id"),
+                        Offer.budget.is_(None) | (Offer.budget_spent + bindparam("discount") <= Offer.budget))
+                 .values(budget_spent=Offer.budget_spent + bindparam("discount")))
+_INSERT_REDEMPTION = insert(Redemption.__table__)
+
+
+def _columns(r: Redemption) -> dict:
+    return {column.key: getattr(r, column.key) for column in Redemption.__table__.columns
+            if column.key != "id"}
 
 
 def visible_redemption(principal: Principal, redemption_id: int, *, lock: bool = False) -> Redemption:
@@ -82,8 +98,9 @@ def visible_redemption(principal: Principal, redemption_id: int, *, lock: bool =
     return r
 
 
-def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason: str, seal: Seal) -> dict:
+def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason: str, once: Once) -> str:
     with transaction() as session:
+        once.claim(session)
         r = visible_redemption(principal, redemption_id, lock=True)
         if principal.merchant_id != r.owner_id:
             raise NotFound("No such redemption.")  # the distributor sees it but cannot refund it
@@ -120,7 +137,7 @@ def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason
         audit.record(session, actor=principal.actor, merchant_id=r.owner_id, action="redemption.reversed",
                      subject_type="redemption", subject_id=r.id, reversal_id=reversal.id,
                      refund_amount=refund_amount, clawback=clawback)
-        return seal(session, reversal)
+        return once.seal(session, reversal)
 
 
 def _restores_use(r: Redemption) -> bool:

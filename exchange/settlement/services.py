@@ -400,11 +400,11 @@ def resolve(principal: Principal, period_text: str, dispute_id: int, resolution:
                                 errors={"adjustment.payer_id": [f"One of {o.merchant_a_id}, {o.merchant_b_id}."]})
         if amount:
             payee_id = o.merchant_b_id if payer_id == o.merchant_a_id else o.merchant_a_id
-            txn = post(session, kind="adjustment", currency=o.currency,
+            txn_id = post(session, kind="adjustment", currency=o.currency,
                        postings=postings.adjustment(payer_id, payee_id, amount),
                        description=f"resolution of dispute {dispute.id} on {settlement.period} "
                                    f"({o.merchant_a_id}-{o.merchant_b_id})")
-            dispute.adjustment_transaction_id = txn.id
+            dispute.adjustment_transaction_id = txn_id
             dispute.adjustment_payer_id = payer_id
         dispute.adjustment_amount = amount
         dispute.status, dispute.resolution, dispute.resolved_at = "resolved", resolution, clock.now()
