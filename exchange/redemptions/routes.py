@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 
 from ..auth import current_principal, requires
 from ..idempotency import run_idempotently
+from ..ratelimits import per_key_and_address
 from . import services
 from .schemas import (
     DistributorRedemptionSchema, RedeemSchema, RedemptionPageSchema, RedemptionQuerySchema,
@@ -19,8 +20,14 @@ IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "required": Tru
                       "description": "a unique key per operation (e.g. a UUID); resend it on retries"}
 
 
+# A till does a few of these a minute; the limits stop a runaway script (see config).
+RATE_LIMITED = per_key_and_address("REDEMPTION_RATE_LIMIT", "REDEMPTION_IP_RATE_LIMIT")
+
+
 @blp.route("/redemptions/verify")
 class Verify(MethodView):
+    decorators = RATE_LIMITED
+
     @requires("merchant", "terminal")
     @blp.arguments(ScanSchema)
     @blp.response(200, VerifySchema)
@@ -32,6 +39,8 @@ class Verify(MethodView):
 
 @blp.route("/redemptions")
 class Redemptions(MethodView):
+    decorators = RATE_LIMITED
+
     @requires("merchant")
     @blp.arguments(RedemptionQuerySchema, location="query")
     @blp.response(200, RedemptionPageSchema)
