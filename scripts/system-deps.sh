@@ -8,6 +8,7 @@ command -v chromium >/dev/null || missing+=(chromium)
 ldconfig -p | grep -q 'libzbar\.so\.0' || missing+=(libzbar0)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || missing+=(fonts-noto-cjk)
+command -v redis-server >/dev/null || missing+=(redis-server)
 ((${#missing[@]} == 0)) && exit 0
 echo "installing Debian packages: ${missing[*]}"
 SUDO=""
