@@ -7,6 +7,7 @@ redemption with balanced ledger entries, a retry of it returns the very same bod
 used more often than allowed, and `check-ledger` passes.
 """
 
+import http.client
 import json
 import os
 import signal
@@ -43,7 +44,7 @@ def _send(server, key, attempt):
     try:
         status, _, body = server.request("POST", "/api/v1/redemptions", attempt.body, key,
                                          headers={"Idempotency-Key": attempt.idem})
-    except OSError:
+    except (OSError, http.client.HTTPException):  # refused, reset, or cut off mid-answer
         return None, None
     return status, body
 
