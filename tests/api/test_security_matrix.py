@@ -247,3 +247,61 @@ def test_text_stored_verbatim_whatever_it_contains(api, field, length):
         assert r.status_code == 201, r.get_json()
         key = r.get_json()["api_key"]["key"]
         assert api.get("/api/v1/merchants/me", key).get_json()[field] == injection[:length]
+
+
+def test_jwt_attacks_at_the_till_are_refused_and_write_nothing(api, app, world):
+    """The customer page's forgery tests, at verify and redeem, plus the attacks they lack:
+    a genuine signature on an expired token, an injected `kid`, and a token signed with the
+    exchange's own key but with no coupon in it."""
+    import base64
+    import json as _json
+
+    import jwt
+
+    from exchange.coupons import tokens
+    from exchange.coupons.signing import keyring
+
+    coupon = api.post(f"/api/v1/offers/{world.offer['id']}/coupons", world.stroller.key,
+                      json={}).get_json()["items"][0]
+    header, payload, signature = coupon["payload"].split(".")
+    claims = _json.loads(base64.urlsafe_b64decode(payload + "=="))
+
+    def b64(obj):
+        return base64.urlsafe_b64encode(_json.dumps(obj).encode()).decode().rstrip("=")
+
+    with app.app_context():
+        current = keyring().current()
+        private, kid = current.private_key, current.kid
+
+    def signed(body: dict, **headers):
+        return tokens._JWS.encode(_json.dumps(body).encode(), private, algorithm="EdDSA",
+                                  headers={"kid": kid, "typ": "cpn", **headers})
+
+    # A genuine signature on an `exp` the exchange never issued for that coupon is unknown_coupon.
+    REFUSED = ("invalid_signature", "malformed_payload", "coupon_expired", "unknown_coupon")
+    attacks = {
+        "alg none": (f"{b64({'alg': 'none', 'typ': 'cpn', 'kid': kid})}.{payload}.", 400),
+        "HS256 with the public key": (jwt.encode(claims, current.public_key.public_bytes_raw(), algorithm="HS256",
+                                                 headers={"kid": kid, "typ": "cpn"}), 400),
+        "injected kid (path)": (f"{b64({'alg': 'EdDSA', 'typ': 'cpn', 'kid': '../../../dev/null'})}.{payload}.{signature}", 400),
+        "injected kid (SQL)": (f"{b64({'alg': 'EdDSA', 'typ': 'cpn', 'kid': kid + chr(39) + ' OR 1=1 --'})}.{payload}.{signature}", 400),
+        "kid as an object": (f"{b64({'alg': 'EdDSA', 'typ': 'cpn', 'kid': {'$ne': ''}})}.{payload}.{signature}", 400),
+        "wrong typ, genuine signature": (signed(claims, typ="JWT"), 400),
+        "expired, genuine signature": (signed({**claims, "exp": 1_000_000_000}), 410),
+        "no coupon claim, genuine signature": (signed({"exp": claims["exp"]}), 400),
+        "tampered coupon id": (f"{header}.{b64({**claims, 'c': claims['c'] + 1})}.{signature}", 400),
+    }
+    till = world.maternity.terminal_key
+    for what, (token, _status) in attacks.items():
+        r = api.post("/api/v1/redemptions/verify", till, json={"payload": token, "order_amount": 25000})
+        assert r.status_code == 200 and r.get_json()["valid"] is False, (what, r.get_json())
+        assert r.get_json()["code"] in REFUSED, (what, r.get_json())
+        r = api.post("/api/v1/redemptions", till, json={"payload": token, "order_amount": 25000},
+                     headers={"Idempotency-Key": f"jwt-{what}"})
+        assert 400 <= r.status_code < 500, (what, r.get_json())
+        assert assert_problem(r, r.status_code)["code"] in REFUSED, (what, r.get_json())
+    assert api.get("/api/v1/redemptions?role=owner", world.maternity.key).get_json()["items"] == []
+    # The genuine coupon still works after all that.
+    r = api.post("/api/v1/redemptions", till, json={"payload": coupon["payload"], "order_amount": 25000},
+                 headers={"Idempotency-Key": "jwt-genuine"})
+    assert r.status_code == 201
