@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -76,7 +77,8 @@ class RedemptionView(MethodView):
         """A redemption at your stores (the distributor sees its own view in the list)."""
         r = services.visible_redemption(current_principal(), redemption_id)
         if current_principal().merchant_id != r.owner_id:
-            return DistributorRedemptionSchema().dump(r)
+            # Already dumped in the distributor's view: a Response is not dumped again as the owner's.
+            return jsonify(DistributorRedemptionSchema().dump(r))
         return r
 
 
