@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask import jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -72,14 +71,14 @@ class Redemptions(MethodView):
 @blp.route("/redemptions/<id:redemption_id>")
 class RedemptionView(MethodView):
     @requires("merchant", "terminal")
-    @blp.response(200, RedemptionSchema)
+    @blp.response(200)
+    @blp.doc(responses={"200": {"description": "The owner's view, or the distributor's", "content": {
+        "application/json": {"schema": {"oneOf": [RedemptionSchema, DistributorRedemptionSchema]}}}}})
     def get(self, redemption_id):
-        """A redemption at your stores (the distributor sees its own view in the list)."""
+        """A redemption: the owner (and its tills) see the owner's view, the distributor its own."""
         r = services.visible_redemption(current_principal(), redemption_id)
-        if current_principal().merchant_id != r.owner_id:
-            # Already dumped in the distributor's view: a Response is not dumped again as the owner's.
-            return jsonify(DistributorRedemptionSchema().dump(r))
-        return r
+        view = RedemptionSchema() if current_principal().merchant_id == r.owner_id else DistributorRedemptionSchema()
+        return view.dump(r)
 
 
 @blp.route("/redemptions/<id:redemption_id>/reversals")

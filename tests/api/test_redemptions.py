@@ -304,3 +304,9 @@ def test_the_distributor_sees_one_redemption_in_its_own_view(api, world):
     view = r.get_json()
     assert view["id"] == done["id"] and view["commission"]["amount"] == done["commission"]["amount"]
     assert "order_amount" not in view and "store_id" not in view
+
+
+def test_both_views_of_one_redemption_are_documented(api):
+    schema = api.get("/openapi.json").get_json()["paths"]["/api/v1/redemptions/{redemption_id}"]["get"]
+    views = schema["responses"]["200"]["content"]["application/json"]["schema"]["oneOf"]
+    assert {v["$ref"].rsplit("/", 1)[1] for v in views} == {"Redemption", "DistributorRedemption"}
