@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test test-sqlite test-postgresql bench system-deps clean
+.PHONY: run test audit test-sqlite test-postgresql bench system-deps clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,9 +24,14 @@ run: $(VENV)/.runtime
 
 ## The whole suite on SQLite, and on PostgreSQL too when EXCHANGE_TEST_DATABASE_URL is set.
 test: $(VENV)/.dev system-deps
+	$(MAKE) --no-print-directory audit
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$EXCHANGE_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgresql; \
 	 else echo "EXCHANGE_TEST_DATABASE_URL is not set: PostgreSQL run not requested"; fi
+
+## Known vulnerabilities in the pinned dependencies (pip-audit); see docs/testing.md.
+audit: $(VENV)/.dev
+	$(BIN)/python scripts/audit_dependencies.py
 
 test-sqlite: $(VENV)/.dev
 	$(BIN)/pytest

@@ -47,6 +47,11 @@ def _base(env: Mapping[str, str]) -> dict:
         "NOW_ANCHOR": env.get("EXCHANGE_NOW_ANCHOR"),
         "RATELIMIT_STORAGE_URI": env.get("EXCHANGE_REDIS_URL", "memory://"),
         "REGISTRATION_RATE_LIMIT": env.get("EXCHANGE_REGISTRATION_RATE_LIMIT", "20 per hour"),
+        # Verify and redeem, each counted per API key and per client address. A busy till does a
+        # few a minute; a mall's tills behind one address a few dozen. "off" switches one off
+        # (benchmarks push hundreds a second from one key).
+        "REDEMPTION_RATE_LIMIT": env.get("EXCHANGE_REDEMPTION_RATE_LIMIT", "300 per minute"),
+        "REDEMPTION_IP_RATE_LIMIT": env.get("EXCHANGE_REDEMPTION_IP_RATE_LIMIT", "1200 per minute"),
         "LOG_LEVEL": env.get("EXCHANGE_LOG_LEVEL", "INFO"),
         "BATCH_WORKER": env.get("EXCHANGE_BATCH_WORKER", "1") == "1",
         "BATCH_LEASE_SECONDS": int(env.get("EXCHANGE_BATCH_LEASE_SECONDS", "60")),
@@ -76,6 +81,9 @@ def _testing(cfg: dict, env: Mapping[str, str]) -> None:
     cfg["TESTING"] = True
     cfg["BATCH_WORKER"] = env.get("EXCHANGE_BATCH_WORKER", "0") == "1"
     cfg["REGISTRATION_RATE_LIMIT"] = env.get("EXCHANGE_REGISTRATION_RATE_LIMIT", "10000 per hour")
+    # The whole suite runs from one address in one process; tests that check limits set them.
+    cfg["REDEMPTION_RATE_LIMIT"] = env.get("EXCHANGE_REDEMPTION_RATE_LIMIT", "100000 per minute")
+    cfg["REDEMPTION_IP_RATE_LIMIT"] = env.get("EXCHANGE_REDEMPTION_IP_RATE_LIMIT", "100000 per minute")
 
 
 def _production(cfg: dict, env: Mapping[str, str]) -> None:

@@ -13,7 +13,9 @@ from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api as _SmorestApi
+from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.utils import prepare_response
+import marshmallow as ma
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import scoped_session, sessionmaker
 
@@ -126,6 +128,14 @@ class Api(_SmorestApi):
     """flask-smorest, documenting every error response as problem+json (SPEC §4.7)."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def init_app(self, app, *args, **kwargs):
+        # Query strings are held to the same rule as bodies: an unknown parameter (a misspelt
+        # `?rolee=distributor`) is refused with 422, as the OpenAPI document says
+        # (`additionalProperties: false`), instead of being silently ignored.
+        parser = SmorestBlueprint.ARGUMENTS_PARSER
+        parser.DEFAULT_UNKNOWN_BY_LOCATION = {**parser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
+        super().init_app(app, *args, **kwargs)
 
     def _register_responses(self):
         for status in http.HTTPStatus:

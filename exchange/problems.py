@@ -19,7 +19,13 @@ log = logging.getLogger("exchange.errors")
 
 
 class ProblemSchema(ma.Schema):
-    """RFC 9457 problem details, as this service sends them (documentation only)."""
+    """RFC 9457 problem details, as this service sends them (documentation only).
+
+    Extension members are allowed (RFC 9457 §3.2): some problems carry e.g. `current_status`.
+    """
+
+    class Meta:
+        unknown = ma.INCLUDE
 
     type = ma.fields.String(metadata={"description": "URI naming the problem type"})
     title = ma.fields.String()

@@ -10,6 +10,7 @@ command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 # poppler's CMaps for Adobe's Chinese CID fonts: pdftotext reads the statements' Chinese text.
 [[ -d /usr/share/poppler/cMap/Adobe-GB1 ]] || missing+=(poppler-data)
 fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || missing+=(fonts-noto-cjk)
+command -v redis-server >/dev/null || missing+=(redis-server)
 ((${#missing[@]} == 0)) && exit 0
 echo "installing Debian packages: ${missing[*]}"
 SUDO=""

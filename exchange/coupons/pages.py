@@ -42,6 +42,13 @@ TEXT = {
 }
 
 
+# Browsers get the "not a valid coupon" page; `Accept: application/json` gets the problem.
+INVALID_TOKEN_RESPONSE = {"400": {
+    "description": "Not a valid coupon: an HTML page, or problem+json with `Accept: application/json`",
+    "content": {"text/html": {"schema": {"type": "string"}},
+                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
+
+
 def _lang() -> str:
     asked = request.args.get("lang")
     if asked in TEXT:
@@ -78,7 +85,7 @@ def _page(token: str) -> Response:
 @blp.route("/c/<string:token>")
 class CouponPage(MethodView):
     @blp.response(200, content_type="text/html")
-    @blp.alt_response(400, response="BAD_REQUEST")
+    @blp.doc(responses=INVALID_TOKEN_RESPONSE)
     def get(self, token):
         """The customer's coupon page (HTML; JSON with `Accept: application/json`)."""
         return _page(token)
@@ -87,6 +94,7 @@ class CouponPage(MethodView):
 @blp.route("/C/<string:token>")
 class CouponPageUpper(MethodView):
     @blp.response(200, content_type="text/html")
+    @blp.doc(responses=INVALID_TOKEN_RESPONSE)
     def get(self, token):
         """The same page: QR codes spell the link's prefix in capitals (QR alphanumeric mode)."""
         return _page(token)

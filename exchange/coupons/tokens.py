@@ -55,7 +55,7 @@ def verify(token: str, public_keys: Mapping[str, object], *, now: datetime,
         raise TokenRefused("This is not a coupon code.", code="malformed_payload")
     try:
         header = jwt.get_unverified_header(token)
-    except DecodeError:
+    except InvalidTokenError:  # DecodeError, and a header PyJWT refuses (e.g. a non-string kid)
         raise TokenRefused("This is not a coupon code.", code="malformed_payload") from None
     typ = header.get("typ")
     if header.get("alg") != ALGORITHM or typ not in typs:

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..auth import current_principal, requires
 from ..routing import add_view
-from ..extensions import limiter
+from ..ratelimits import per_address
 from . import services
 from .schemas import (
     ApiKeySchema, KeyCreateSchema, MerchantCreateSchema, MerchantSchema, MerchantUpdateSchema,
@@ -17,13 +16,9 @@ blp = Blueprint("merchants", __name__, url_prefix="/api/v1",
                 description="Merchants, their stores, API keys and cashier terminal keys")
 
 
-def _registration_limit() -> str:
-    return current_app.config["REGISTRATION_RATE_LIMIT"]
-
-
 @blp.route("/merchants")
 class Merchants(MethodView):
-    decorators = [limiter.limit(_registration_limit, methods=["POST"])]
+    decorators = per_address("REGISTRATION_RATE_LIMIT")
 
     @blp.arguments(MerchantCreateSchema)
     @blp.response(201, RegistrationSchema)

@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 
 from ..auth import current_principal, requires
 from ..idempotency import run_idempotently
+from ..ratelimits import per_key_and_address
 from . import services
 from .schemas import (
     DistributorRedemptionSchema, RedeemSchema, RedemptionPageSchema, RedemptionQuerySchema,
@@ -21,8 +22,14 @@ IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "required": Tru
                       "description": "a unique key per operation (e.g. a UUID); resend it on retries"}
 
 
+# A till does a few of these a minute; the limits stop a runaway script (see config).
+RATE_LIMITED = per_key_and_address("REDEMPTION_RATE_LIMIT", "REDEMPTION_IP_RATE_LIMIT")
+
+
 @blp.route("/redemptions/verify")
 class Verify(MethodView):
+    decorators = RATE_LIMITED
+
     @requires("merchant", "terminal")
     @blp.arguments(ScanSchema)
     @blp.response(200, VerifySchema)
@@ -34,6 +41,8 @@ class Verify(MethodView):
 
 @blp.route("/redemptions")
 class Redemptions(MethodView):
+    decorators = RATE_LIMITED
+
     @requires("merchant")
     @blp.arguments(RedemptionQuerySchema, location="query")
     @blp.response(200, RedemptionPageSchema)
@@ -64,13 +73,14 @@ class Redemptions(MethodView):
 @blp.route("/redemptions/<id:redemption_id>")
 class RedemptionView(MethodView):
     @requires("merchant", "terminal")
-    @blp.response(200, RedemptionSchema)
+    @blp.response(200)
+    @blp.doc(responses={"200": {"description": "The owner's view, or the distributor's", "content": {
+        "application/json": {"schema": {"oneOf": [RedemptionSchema, DistributorRedemptionSchema]}}}}})
     def get(self, redemption_id):
-        """A redemption at your stores (the distributor sees its own view in the list)."""
+        """A redemption: the owner (and its tills) see the owner's view, the distributor its own."""
         r = services.visible_redemption(current_principal(), redemption_id)
-        if current_principal().merchant_id != r.owner_id:
-            return DistributorRedemptionSchema().dump(r)
-        return r
+        view = RedemptionSchema() if current_principal().merchant_id == r.owner_id else DistributorRedemptionSchema()
+        return view.dump(r)
 
 
 @blp.route("/redemptions/<id:redemption_id>/reversals")

@@ -45,3 +45,32 @@ def test_docs_ui_is_served_without_a_cdn(api):
     html = page.get_data(as_text=True)
     assert "/docs/static/swagger-ui-bundle.js" in html
     assert api.get("/docs/static/swagger-ui-bundle.js").status_code == 200
+
+
+# Found by the schemathesis run (tests/api/test_fuzz_openapi.py):
+
+def test_problem_extension_members_are_documented_as_allowed(api, world):
+    """RFC 9457 §3.2: a 409 carries `current_status`; the document must not forbid it."""
+    schema = api.get("/openapi.json").get_json()["components"]["schemas"]["Problem"]
+    assert schema.get("additionalProperties") is not False
+    partnership = api.get("/api/v1/partnerships", world.stroller.key).get_json()["items"][0]
+    r = api.post(f"/api/v1/partnerships/{partnership['id']}/accept", world.maternity.key)
+    assert r.status_code == 409 and "current_status" in r.get_json()
+
+
+def test_customer_page_documents_its_html_refusal(api):
+    spec = api.get("/openapi.json").get_json()
+    for path in ("/c/{token}", "/C/{token}"):
+        content = spec["paths"][path]["get"]["responses"]["400"]["content"]
+        assert {"text/html", "application/problem+json"} <= set(content), path
+    assert api.get("/C/not-a-token").status_code == 400
+
+
+def test_unknown_query_parameters_are_refused_as_documented(api, merchant):
+    from tests.helpers import assert_problem
+
+    for path in ("/api/v1/partnerships?stauts=active", "/api/v1/offers?rolee=distributor",
+                 "/api/v1/redemptions?role=owner&form=2026-01-01"):
+        body = assert_problem(api.get(path, merchant.key), 422, "validation_failed")
+        assert body["errors"], path
+    assert api.get("/api/v1/offers?role=distributor", merchant.key).status_code == 200

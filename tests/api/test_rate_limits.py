@@ -1,3 +1,5 @@
+import pytest
+
 from exchange.extensions import limiter
 from tests.helpers import assert_problem
 
@@ -16,3 +18,98 @@ def test_registration_is_rate_limited_per_address(api, app, monkeypatch):
         assert other.status_code == 201
     finally:
         limiter.reset()
+
+
+def _limits(app, monkeypatch, per_key="off", per_address="off"):
+    monkeypatch.setitem(app.config, "REDEMPTION_RATE_LIMIT", per_key)
+    monkeypatch.setitem(app.config, "REDEMPTION_IP_RATE_LIMIT", per_address)
+    limiter.reset()
+
+
+def _verify(api, key, payload, **kw):
+    return api.post("/api/v1/redemptions/verify", key, json={"payload": payload, "order_amount": 25000}, **kw)
+
+
+def _redeem(api, key, payload, idem, **kw):
+    return api.post("/api/v1/redemptions", key, json={"payload": payload, "order_amount": 25000},
+                    headers={"Idempotency-Key": idem}, **kw)
+
+
+@pytest.fixture
+def coupons(api, world):
+    return api.post(f"/api/v1/offers/{world.offer['id']}/coupons", world.stroller.key,
+                    json={"count": 5}).get_json()["items"]
+
+
+def test_verify_is_rate_limited_per_key(api, app, world, coupons, monkeypatch):
+    _limits(app, monkeypatch, per_key="3 per minute")
+    try:
+        till, payload = world.maternity.terminal_key, coupons[0]["payload"]
+        assert [_verify(api, till, payload).status_code for _ in range(3)] == [200, 200, 200]
+        r = _verify(api, till, payload)
+        assert_problem(r, 429, "rate_limited")
+        assert int(r.headers["Retry-After"]) > 0
+        # Another key (the owner's own merchant key) has a budget of its own.
+        assert api.post("/api/v1/redemptions/verify", world.maternity.key, json={
+            "payload": payload, "order_amount": 25000, "store_id": world.maternity.store_id}).status_code == 200
+        # A wrong secret sent with the till's key id does not spend the till's budget, nor get in.
+        forged = till[:-4] + "AAAA"
+        assert_problem(_verify(api, forged, payload), 401)
+    finally:
+        limiter.reset()
+
+
+def test_redeem_is_rate_limited_per_key_and_a_refusal_writes_nothing(api, app, world, coupons, monkeypatch,
+                                                                     session):
+    from sqlalchemy import func, select
+
+    from exchange.models import Redemption
+
+    _limits(app, monkeypatch, per_key="2 per minute")
+    try:
+        till = world.maternity.terminal_key
+        assert _redeem(api, till, coupons[0]["payload"], "rl-1").status_code == 201
+        assert _redeem(api, till, coupons[1]["payload"], "rl-2").status_code == 201
+        r = _redeem(api, till, coupons[2]["payload"], "rl-3")
+        assert_problem(r, 429, "rate_limited")
+        assert int(r.headers["Retry-After"]) > 0
+        assert session.scalar(select(func.count()).select_from(Redemption)) == 2
+        # Listing redemptions is not a redemption: not limited.
+        assert api.get("/api/v1/redemptions?role=owner", world.maternity.key).status_code == 200
+    finally:
+        limiter.reset()
+
+
+def test_verify_and_redeem_are_rate_limited_per_address(api, app, world, coupons, monkeypatch):
+    _limits(app, monkeypatch, per_address="2 per minute")
+    try:
+        till, payload = world.maternity.terminal_key, coupons[0]["payload"]
+        assert [_verify(api, till, payload).status_code for _ in range(2)] == [200, 200]
+        assert_problem(_verify(api, world.maternity.key, payload), 429, "rate_limited")  # another key, same address
+        assert _verify(api, till, payload, environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 200
+        assert [_redeem(api, till, c["payload"], f"ip-{i}").status_code for i, c in enumerate(coupons[:2])] == [201, 201]
+        r = _redeem(api, till, coupons[2]["payload"], "ip-3")
+        assert_problem(r, 429, "rate_limited")
+        assert int(r.headers["Retry-After"]) > 0
+    finally:
+        limiter.reset()
+
+
+def test_off_switches_a_limit_off(api, app, world, coupons, monkeypatch):
+    _limits(app, monkeypatch, per_key="off", per_address="off")
+    try:
+        for _ in range(30):
+            assert _verify(api, world.maternity.terminal_key, coupons[0]["payload"]).status_code == 200
+    finally:
+        limiter.reset()
+
+
+def test_default_limits_leave_a_busy_till_alone():
+    from config import load_config
+
+    cfg = load_config({"EXCHANGE_ENV": "development"})
+    per_key, per_address = cfg["REDEMPTION_RATE_LIMIT"], cfg["REDEMPTION_IP_RATE_LIMIT"]
+    assert per_key == "300 per minute" and per_address == "1200 per minute"
+    bench = load_config({"EXCHANGE_ENV": "development", "EXCHANGE_REDEMPTION_RATE_LIMIT": "off",
+                         "EXCHANGE_REDEMPTION_IP_RATE_LIMIT": "off"})
+    assert bench["REDEMPTION_RATE_LIMIT"] == bench["REDEMPTION_IP_RATE_LIMIT"] == "off"

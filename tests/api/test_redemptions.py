@@ -293,3 +293,20 @@ def test_a_key_is_new_again_once_its_retention_has_passed(api, world, session):
     again = redeem(api, world.maternity.terminal_key, second["payload"], idem="till-1-day-1")
     assert again.status_code == 201 and again.get_json()["coupon_code"] == second["code"]
     assert session.scalar(select(func.count()).select_from(Redemption)) == 2
+
+
+def test_the_distributor_sees_one_redemption_in_its_own_view(api, world):
+    """Found by the schemathesis run: this was a 500 (the distributor's view dumped twice)."""
+    coupon = issue(api, world)
+    done = redeem(api, world.maternity.terminal_key, coupon["payload"]).get_json()
+    r = api.get(f"/api/v1/redemptions/{done['id']}", world.stroller.key)
+    assert r.status_code == 200, r.get_data(as_text=True)
+    view = r.get_json()
+    assert view["id"] == done["id"] and view["commission"]["amount"] == done["commission"]["amount"]
+    assert "order_amount" not in view and "store_id" not in view
+
+
+def test_both_views_of_one_redemption_are_documented(api):
+    schema = api.get("/openapi.json").get_json()["paths"]["/api/v1/redemptions/{redemption_id}"]["get"]
+    views = schema["responses"]["200"]["content"]["application/json"]["schema"]["oneOf"]
+    assert {v["$ref"].rsplit("/", 1)[1] for v in views} == {"Redemption", "DistributorRedemption"}

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def four_workers(fresh_db_url, tmp_path):
-    proc, server = start_server(fresh_db_url, tmp_path, WEB_CONCURRENCY="4")
+    proc, server = start_server(fresh_db_url, tmp_path, workers=4)
     try:
         yield server
     finally:

@@ -1,0 +1,307 @@
+"""The security matrix, enumerated from the OpenAPI document so that new routes are covered
+without editing this file (SPEC §4.5 tenancy, §4.7 one error shape):
+
+* another merchant's key on every route that names an object: the same answer as for an object
+  that does not exist (404), and nothing written;
+* a terminal key on every route it is not meant for: 403;
+* mass-assignment fields in every body: refused (422, naming the field), never applied;
+* SQL-injection strings and over-long strings in every text field of every body.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from exchange.extensions import db
+from exchange.orm import Base
+from tests.helpers import assert_problem, make_offer
+
+# Path parameters that are not object ids: they are read in the caller's own scope.
+CALLER_SCOPED = {"period"}
+# What a store's terminal key may do (SPEC §2: verify, redeem, reverse at its store).
+TERMINAL_ROUTES = {("post", "/api/v1/redemptions/verify"), ("post", "/api/v1/redemptions"),
+                   ("get", "/api/v1/redemptions/{redemption_id}"),
+                   ("post", "/api/v1/redemptions/{redemption_id}/reversals")}
+MASS_ASSIGNMENT = ("uses_left", "merchant_id", "owner_id", "distributor_id", "commission", "status",
+                   "id", "kind", "revoked_at", "created_at", "secret_hash", "budget_spent")
+INJECTIONS = ("' OR '1'='1", "'; DROP TABLE merchants; --", "1); DELETE FROM coupons; --",
+              '" OR ""="', "\\'; SELECT pg_sleep(0); --", "%' AND 1=0 UNION SELECT NULL --")
+
+
+def _spec(api):
+    return api.get("/openapi.json").get_json()
+
+
+def _operations(spec):
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method in ("get", "post", "patch", "put", "delete"):
+                yield method, path, op
+
+
+def _resolve(spec, schema):
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _body_schema(spec, op):
+    content = op.get("requestBody", {}).get("content", {})
+    if "application/json" not in content:
+        return None
+    return _resolve(spec, content["application/json"]["schema"])
+
+
+def _table_counts():
+    """Row counts of every table but the caller's own idempotency records (refusals are kept
+    there by design, so a retry gets the same refusal)."""
+    return {t.name: db.session.scalar(select(func.count()).select_from(t))
+            for t in Base.metadata.sorted_tables if t.name != "idempotency_records"}
+
+
+@pytest.fixture
+def objects(api, world):
+    """Merchant A's objects of every kind (A = the maternity store, and its partner the
+    stroller shop for what distributors own), keyed by path-parameter name."""
+    coupons = api.post(f"/api/v1/offers/{world.offer['id']}/coupons", world.stroller.key,
+                       json={"count": 2}).get_json()["items"]
+    redemption = api.post("/api/v1/redemptions", world.maternity.terminal_key,
+                          json={"payload": coupons[0]["payload"], "order_amount": 25000, "order_ref": "A-1"},
+                          headers={"Idempotency-Key": "matrix-1"}).get_json()
+    batch = api.post(f"/api/v1/offers/{world.offer['id']}/coupon-batches", world.stroller.key,
+                     json={"count": 3}).get_json()
+    partnership = api.get("/api/v1/partnerships", world.maternity.key).get_json()["items"][0]
+    terms = api.post(f"/api/v1/partnerships/{partnership['id']}/terms", world.stroller.key,
+                     json={"commission": {"type": "percent", "rate_bps": 600}, "currency": "CNY"})
+    assert terms.status_code == 201, terms.get_json()
+    keys = api.get("/api/v1/merchants/me/api-keys", world.maternity.key).get_json()["items"]
+    terminal_keys = api.get(f"/api/v1/stores/{world.maternity.store_id}/terminal-keys",
+                            world.maternity.key).get_json()["items"]
+    return {
+        "offer_id": world.offer["id"], "store_id": world.maternity.store_id,
+        "partnership_id": partnership["id"], "version": terms.get_json()["version"],
+        "batch_id": batch["id"], "redemption_id": redemption["id"], "code": coupons[1]["code"],
+        "merchant_id": world.maternity.id, "key_id": keys[0]["id"],
+        "token": coupons[1]["payload"],
+    }
+
+
+def _plausible_body(spec, op):
+    """A body of the documented shape (not necessarily accepted: the point is who gets what)."""
+    schema = _body_schema(spec, op)
+    if schema is None:
+        return None
+    samples = {"count": 1, "refund_amount": 100, "reason": "退货", "label": "till",
+               "commission": {"type": "percent", "rate_bps": 100}, "currency": "CNY",
+               "payload": "ABCD-EFGH-JKMNP", "order_amount": 25000}
+    return {name: samples[name] for name in schema.get("properties", {}) if name in samples}
+
+
+def _path(template, values):
+    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
+
+
+def _object_routes(spec):
+    for method, path, op in _operations(spec):
+        names = re.findall(r"\{(\w+)\}", path)
+        if names and op.get("security") and not set(names) <= CALLER_SCOPED:
+            yield method, path, op, names
+
+
+def test_another_merchants_objects_are_indistinguishable_from_missing_ones(api, world, objects):
+    spec = _spec(api)
+    unknown = {name for _, _, _, names in _object_routes(spec) for name in names} - set(objects) - CALLER_SCOPED
+    assert not unknown, f"add a real object for path parameters {unknown} to the `objects` fixture"
+    missing = {name: (999_999 if name != "code" else "ZZZZ-ZZZZ-ZZZZZ") for name in objects}
+    before = _table_counts()
+    probed = 0
+    for method, path, op, _ in _object_routes(spec):
+        body = _plausible_body(spec, op)
+        theirs = api.call(method.upper(), _path(path, objects), world.outsider.key, json=body,
+                          headers={"Idempotency-Key": f"outsider-{probed}"})
+        nothing = api.call(method.upper(), _path(path, missing), world.outsider.key, json=body,
+                           headers={"Idempotency-Key": f"outsider-missing-{probed}"})
+        what = f"{method.upper()} {path}"
+        if "/operator/" in path:
+            assert_problem(theirs, 403, "wrong_key_kind")
+        else:
+            assert_problem(theirs, 404)
+        assert (theirs.status_code, theirs.get_json()["code"]) == \
+            (nothing.status_code, nothing.get_json()["code"]), what
+        probed += 1
+    assert probed >= 30
+    assert _table_counts() == before
+
+
+def test_terminal_keys_are_refused_on_every_merchant_admin_route(api, world, objects):
+    spec = _spec(api)
+    checked = 0
+    for method, path, op in _operations(spec):
+        if not op.get("security") or (method, path) in TERMINAL_ROUTES:
+            continue
+        values = {**objects, "period": "2026-01"}
+        r = api.call(method.upper(), _path(path, values), world.maternity.terminal_key,
+                     json=_plausible_body(spec, op))
+        assert_problem(r, 403, "wrong_key_kind")
+        checked += 1
+    assert checked >= 40
+
+
+def test_a_terminal_acts_only_at_its_own_store(api, world, objects, session):
+    second = api.post("/api/v1/stores", world.maternity.key,
+                      json={"name": "暖暖孕婴坊 二店", "address": "文二路 2 号", "city": "杭州"}).get_json()
+    coupon = api.post(f"/api/v1/offers/{world.offer['id']}/coupons", world.stroller.key,
+                      json={}).get_json()["items"][0]
+    there = api.post("/api/v1/redemptions", world.maternity.key,
+                     json={"payload": coupon["payload"], "order_amount": 25000, "store_id": second["id"]},
+                     headers={"Idempotency-Key": "second-store-1"})
+    assert there.status_code == 201, there.get_json()
+    other = api.post(f"/api/v1/offers/{world.offer['id']}/coupons", world.stroller.key, json={}).get_json()
+    before = _table_counts()
+    till = world.maternity.terminal_key  # a till of the first store
+    for r in (api.get(f"/api/v1/redemptions/{there.get_json()['id']}", till),
+              api.post(f"/api/v1/redemptions/{there.get_json()['id']}/reversals", till,
+                       json={"refund_amount": 100, "reason": "退货"}, headers={"Idempotency-Key": "t-1"})):
+        assert r.status_code in (403, 404), r.get_json()
+        assert_problem(r, r.status_code)
+    r = api.post("/api/v1/redemptions/verify", till, json={"payload": other["items"][0]["payload"],
+                                                          "order_amount": 25000, "store_id": second["id"]})
+    assert r.status_code in (403, 404)
+    outsider_till = world.outsider.terminal_key
+    assert_problem(api.get(f"/api/v1/redemptions/{objects['redemption_id']}", outsider_till), 404)
+    assert _table_counts() == before
+
+
+def test_mass_assignment_fields_are_refused_in_every_body(api, world, objects, session):
+    spec = _spec(api)
+    before = _table_counts()
+    probed = 0
+    for method, path, op in _operations(spec):
+        schema = _body_schema(spec, op)
+        if schema is None:
+            continue
+        documented = set(schema.get("properties", {}))
+        key = None if not op.get("security") else world.maternity.key
+        for field in MASS_ASSIGNMENT:
+            if field in documented:
+                continue
+            body = {**(_plausible_body(spec, op) or {}), field: 1}
+            r = api.call(method.upper(), _path(path, objects), key, json=body,
+                         headers={"Idempotency-Key": f"mass-{probed}"})
+            problem = assert_problem(r, 422)
+            assert field in problem.get("errors", {}), (method, path, field, problem)
+            probed += 1
+    assert probed >= 100
+    assert _table_counts() == before
+    me = api.get("/api/v1/merchants/me", world.maternity.key).get_json()
+    assert me["status"] == "active"
+
+
+def _text_fields(spec, schema, prefix=()):
+    for name, prop in schema.get("properties", {}).items():
+        prop = _resolve(spec, prop)
+        if prop.get("readOnly"):
+            continue
+        if prop.get("type") == "string" and "enum" not in prop and "format" not in prop:
+            yield prefix + (name,), prop
+
+
+def test_every_text_field_is_bounded_and_injection_safe(api, world, objects, session):
+    spec = _spec(api)
+    fields = 0
+    for method, path, op in _operations(spec):
+        schema = _body_schema(spec, op)
+        if schema is None:
+            continue
+        key = None if not op.get("security") else world.maternity.key
+        for (name,), prop in _text_fields(spec, schema):
+            what = f"{method.upper()} {path} {name}"
+            assert prop.get("maxLength"), f"{what}: text without a documented maxLength"
+            base = _plausible_body(spec, op) or {}
+            r = api.call(method.upper(), _path(path, objects), key,
+                         json={**base, name: "x" * (prop["maxLength"] + 1)},
+                         headers={"Idempotency-Key": f"long-{fields}"})
+            problem = assert_problem(r, 422)
+            assert name in problem.get("errors", {}) or path.endswith("/redemptions"), (what, problem)
+            for i, injection in enumerate(INJECTIONS):
+                r = api.call(method.upper(), _path(path, objects), key, json={**base, name: injection},
+                             headers={"Idempotency-Key": f"sqli-{fields}-{i}"})
+                assert r.status_code < 500, (what, injection, r.get_data(as_text=True))
+                if r.status_code >= 400:
+                    assert_problem(r, r.status_code)
+            fields += 1
+    assert fields >= 10
+    # The database is intact and the injected text, where stored, is stored verbatim.
+    assert session.scalar(select(func.count()).select_from(Base.metadata.tables["merchants"])) >= 3
+
+
+@pytest.mark.parametrize("field,length", [("name", 120), ("city", 60)])
+def test_text_stored_verbatim_whatever_it_contains(api, field, length):
+    for injection in INJECTIONS:
+        body = {"name": "乐乐玩具屋", "categories": ["toys"], "price_tier": 2, "scale": "small", "city": "杭州",
+                field: injection[:length]}
+        r = api.post("/api/v1/merchants", json=body)
+        assert r.status_code == 201, r.get_json()
+        key = r.get_json()["api_key"]["key"]
+        assert api.get("/api/v1/merchants/me", key).get_json()[field] == injection[:length]
+
+
+def test_jwt_attacks_at_the_till_are_refused_and_write_nothing(api, app, world):
+    """The customer page's forgery tests, at verify and redeem, plus the attacks they lack:
+    a genuine signature on an expired token, an injected `kid`, and a token signed with the
+    exchange's own key but with no coupon in it."""
+    import base64
+    import json as _json
+
+    import jwt
+
+    from exchange.coupons import tokens
+    from exchange.coupons.signing import keyring
+
+    coupon = api.post(f"/api/v1/offers/{world.offer['id']}/coupons", world.stroller.key,
+                      json={}).get_json()["items"][0]
+    header, payload, signature = coupon["payload"].split(".")
+    claims = _json.loads(base64.urlsafe_b64decode(payload + "=="))
+
+    def b64(obj):
+        return base64.urlsafe_b64encode(_json.dumps(obj).encode()).decode().rstrip("=")
+
+    with app.app_context():
+        current = keyring().current()
+        private, kid = current.private_key, current.kid
+
+    def signed(body: dict, **headers):
+        return tokens._JWS.encode(_json.dumps(body).encode(), private, algorithm="EdDSA",
+                                  headers={"kid": kid, "typ": "cpn", **headers})
+
+    # A genuine signature on an `exp` the exchange never issued for that coupon is unknown_coupon.
+    REFUSED = ("invalid_signature", "malformed_payload", "coupon_expired", "unknown_coupon")
+    attacks = {
+        "alg none": (f"{b64({'alg': 'none', 'typ': 'cpn', 'kid': kid})}.{payload}.", 400),
+        "HS256 with the public key": (jwt.encode(claims, current.public_key.public_bytes_raw(), algorithm="HS256",
+                                                 headers={"kid": kid, "typ": "cpn"}), 400),
+        "injected kid (path)": (f"{b64({'alg': 'EdDSA', 'typ': 'cpn', 'kid': '../../../dev/null'})}.{payload}.{signature}", 400),
+        "injected kid (SQL)": (f"{b64({'alg': 'EdDSA', 'typ': 'cpn', 'kid': kid + chr(39) + ' OR 1=1 --'})}.{payload}.{signature}", 400),
+        "kid as an object": (f"{b64({'alg': 'EdDSA', 'typ': 'cpn', 'kid': {'$ne': ''}})}.{payload}.{signature}", 400),
+        "wrong typ, genuine signature": (signed(claims, typ="JWT"), 400),
+        "expired, genuine signature": (signed({**claims, "exp": 1_000_000_000}), 410),
+        "no coupon claim, genuine signature": (signed({"exp": claims["exp"]}), 400),
+        "tampered coupon id": (f"{header}.{b64({**claims, 'c': claims['c'] + 1})}.{signature}", 400),
+    }
+    till = world.maternity.terminal_key
+    for what, (token, _status) in attacks.items():
+        r = api.post("/api/v1/redemptions/verify", till, json={"payload": token, "order_amount": 25000})
+        assert r.status_code == 200 and r.get_json()["valid"] is False, (what, r.get_json())
+        assert r.get_json()["code"] in REFUSED, (what, r.get_json())
+        r = api.post("/api/v1/redemptions", till, json={"payload": token, "order_amount": 25000},
+                     headers={"Idempotency-Key": f"jwt-{what}"})
+        assert 400 <= r.status_code < 500, (what, r.get_json())
+        assert assert_problem(r, r.status_code)["code"] in REFUSED, (what, r.get_json())
+    assert api.get("/api/v1/redemptions?role=owner", world.maternity.key).get_json()["items"] == []
+    # The genuine coupon still works after all that.
+    r = api.post("/api/v1/redemptions", till, json={"payload": coupon["payload"], "order_amount": 25000},
+                 headers={"Idempotency-Key": "jwt-genuine"})
+    assert r.status_code == 201
