@@ -111,7 +111,8 @@ def requires(*kinds: str):
         responses = doc.setdefault("response", {}).setdefault("responses", {})
         responses.setdefault(401, []).append("UNAUTHORIZED")
         responses.setdefault(403, []).append("FORBIDDEN")
-        doc["manual_doc"] = {**doc.get("manual_doc", {}), "security": BEARER}
+        # Who may call it, for clients and for the security matrix that probes every route.
+        doc["manual_doc"] = {**doc.get("manual_doc", {}), "security": BEARER, "x-key-kinds": list(kinds)}
         wrapper._apidoc = doc
         return wrapper
 

@@ -6,7 +6,8 @@ from ..fields import Amount, Currency, Id, StrictSchema, Text
 from ..merchants.schemas import list_schema
 from .netting import MODES
 
-PERIOD = ma.fields.String(required=True, metadata={"description": "a month, YYYY-MM", "example": "2026-10"})
+PERIOD = ma.fields.String(required=True, validate=ma.validate.Length(max=7),
+                          metadata={"description": "a month, YYYY-MM", "example": "2026-10"})
 
 
 class CloseSchema(StrictSchema):

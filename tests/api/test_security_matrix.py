@@ -63,7 +63,7 @@ def _table_counts():
 
 
 @pytest.fixture
-def objects(api, world):
+def objects(api, app, world):
     """Merchant A's objects of every kind (A = the maternity store, and its partner the
     stroller shop for what distributors own), keyed by path-parameter name."""
     coupons = api.post(f"/api/v1/offers/{world.offer['id']}/coupons", world.stroller.key,
@@ -77,6 +77,21 @@ def objects(api, world):
     terms = api.post(f"/api/v1/partnerships/{partnership['id']}/terms", world.stroller.key,
                      json={"commission": {"type": "percent", "rate_bps": 600}, "currency": "CNY"})
     assert terms.status_code == 201, terms.get_json()
+    # A closed month with the pair's obligation, and a dispute of it (the clock goes to next month
+    # and back: the month is then closed ahead of the clock, as a sandbox close leaves it).
+    from datetime import timedelta
+
+    from exchange import clock
+    from exchange.settlement.periods import Period
+
+    this_month = Period.containing(clock.now(), app.config["SETTLEMENT_TZ"])
+    clock.set_now(this_month.ends_at(app.config["SETTLEMENT_TZ"]) + timedelta(hours=1))
+    closed = api.post("/api/v1/settlements", app.config["OPERATOR_KEY"], json={"period": str(this_month)})
+    assert closed.status_code == 201, closed.get_json()
+    dispute = api.post(f"/api/v1/settlements/{this_month}/disputes", world.maternity.key,
+                       json={"partner_id": world.stroller.id, "reason": "核对中"})
+    assert dispute.status_code == 201, dispute.get_json()
+    clock.set_now(None)
     keys = api.get("/api/v1/merchants/me/api-keys", world.maternity.key).get_json()["items"]
     terminal_keys = api.get(f"/api/v1/stores/{world.maternity.store_id}/terminal-keys",
                             world.maternity.key).get_json()["items"]
@@ -85,7 +100,7 @@ def objects(api, world):
         "partnership_id": partnership["id"], "version": terms.get_json()["version"],
         "batch_id": batch["id"], "redemption_id": redemption["id"], "code": coupons[1]["code"],
         "merchant_id": world.maternity.id, "key_id": keys[0]["id"],
-        "token": coupons[1]["payload"],
+        "token": coupons[1]["payload"], "period": str(this_month), "dispute_id": dispute.get_json()["id"],
     }
 
 
@@ -98,6 +113,18 @@ def _plausible_body(spec, op):
                "commission": {"type": "percent", "rate_bps": 100}, "currency": "CNY",
                "payload": "ABCD-EFGH-JKMNP", "order_amount": 25000}
     return {name: samples[name] for name in schema.get("properties", {}) if name in samples}
+
+
+def _operator_only(op) -> bool:
+    return op.get("x-key-kinds") == ["operator"]
+
+
+def _key_for(op, world, app):
+    """A key the route accepts: none for public routes, the operator's for operator routes,
+    else merchant A's."""
+    if not op.get("security"):
+        return None
+    return app.config["OPERATOR_KEY"] if _operator_only(op) else world.maternity.key
 
 
 def _path(template, values):
@@ -115,7 +142,7 @@ def test_another_merchants_objects_are_indistinguishable_from_missing_ones(api, 
     spec = _spec(api)
     unknown = {name for _, _, _, names in _object_routes(spec) for name in names} - set(objects) - CALLER_SCOPED
     assert not unknown, f"add a real object for path parameters {unknown} to the `objects` fixture"
-    missing = {name: (999_999 if name != "code" else "ZZZZ-ZZZZ-ZZZZZ") for name in objects}
+    missing = {**{name: 999_999 for name in objects}, "code": "ZZZZ-ZZZZ-ZZZZZ", "period": "2020-01"}
     before = _table_counts()
     probed = 0
     for method, path, op, _ in _object_routes(spec):
@@ -125,7 +152,7 @@ def test_another_merchants_objects_are_indistinguishable_from_missing_ones(api, 
         nothing = api.call(method.upper(), _path(path, missing), world.outsider.key, json=body,
                            headers={"Idempotency-Key": f"outsider-missing-{probed}"})
         what = f"{method.upper()} {path}"
-        if "/operator/" in path:
+        if _operator_only(op):
             assert_problem(theirs, 403, "wrong_key_kind")
         else:
             assert_problem(theirs, 404)
@@ -142,8 +169,7 @@ def test_terminal_keys_are_refused_on_every_merchant_admin_route(api, world, obj
     for method, path, op in _operations(spec):
         if not op.get("security") or (method, path) in TERMINAL_ROUTES:
             continue
-        values = {**objects, "period": "2026-01"}
-        r = api.call(method.upper(), _path(path, values), world.maternity.terminal_key,
+        r = api.call(method.upper(), _path(path, objects), world.maternity.terminal_key,
                      json=_plausible_body(spec, op))
         assert_problem(r, 403, "wrong_key_kind")
         checked += 1
@@ -175,7 +201,7 @@ def test_a_terminal_acts_only_at_its_own_store(api, world, objects, session):
     assert _table_counts() == before
 
 
-def test_mass_assignment_fields_are_refused_in_every_body(api, world, objects, session):
+def test_mass_assignment_fields_are_refused_in_every_body(api, app, world, objects, session):
     spec = _spec(api)
     before = _table_counts()
     probed = 0
@@ -184,7 +210,7 @@ def test_mass_assignment_fields_are_refused_in_every_body(api, world, objects, s
         if schema is None:
             continue
         documented = set(schema.get("properties", {}))
-        key = None if not op.get("security") else world.maternity.key
+        key = _key_for(op, world, app)
         for field in MASS_ASSIGNMENT:
             if field in documented:
                 continue
@@ -209,14 +235,14 @@ def _text_fields(spec, schema, prefix=()):
             yield prefix + (name,), prop
 
 
-def test_every_text_field_is_bounded_and_injection_safe(api, world, objects, session):
+def test_every_text_field_is_bounded_and_injection_safe(api, app, world, objects, session):
     spec = _spec(api)
     fields = 0
     for method, path, op in _operations(spec):
         schema = _body_schema(spec, op)
         if schema is None:
             continue
-        key = None if not op.get("security") else world.maternity.key
+        key = _key_for(op, world, app)
         for (name,), prop in _text_fields(spec, schema):
             what = f"{method.upper()} {path} {name}"
             assert prop.get("maxLength"), f"{what}: text without a documented maxLength"
