@@ -71,3 +71,32 @@ def save(name: str, result: dict) -> None:
     result = {"benchmark": name, "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "machine": machine(), **result}
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+
+
+def _status_kb(pid: int | str, field: str) -> int:
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def reset_peak_rss() -> None:
+    """Forget this process's peak resident set so far (Linux: clear_refs 5)."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+
+
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """The peak resident set of a process since it started or since `reset_peak_rss`, MB."""
+    return round(_status_kb(pid, "VmHWM") / 1024, 1)
+
+
+def server_peak_rss_mb(master_pid: int) -> float:
+    """The largest peak resident set among a gunicorn master's workers, MB (read before stopping it)."""
+    children = []
+    for task in Path(f"/proc/{master_pid}/task").glob("*/children"):
+        children += task.read_text().split()
+    return max((peak_rss_mb(pid) for pid in children), default=0.0)

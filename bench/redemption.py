@@ -15,7 +15,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.common import each_database, save
+from bench.common import each_database, save, server_peak_rss_mb
 
 SECONDS = 8
 CLIENTS = 8
@@ -91,13 +91,14 @@ def run() -> dict:
 
             health_rps, health_lat, _ = _load(port, lambda: ("GET", "/healthz", None, {}), SECONDS)
             redeem_rps, redeem_lat, errors = _load(port, redemption, SECONDS)
+            worker_peak = server_peak_rss_mb(proc.pid)
             check = server.flask("exchange", "check-ledger")
             results[label] = {
                 "healthz_rps": round(health_rps), "redemptions_rps": round(redeem_rps),
                 "ratio": round(redeem_rps / health_rps, 3), "refused": errors,
                 "redeem_p50_ms": _pct(redeem_lat, 0.5), "redeem_p99_ms": _pct(redeem_lat, 0.99),
                 "healthz_p50_ms": _pct(health_lat, 0.5), "healthz_p99_ms": _pct(health_lat, 0.99),
-                "ledger_ok": check.returncode == 0}
+                "ledger_ok": check.returncode == 0, "worker_peak_rss_mb": worker_peak}
             print(label, results[label], flush=True)
         finally:
             stop_server(proc)
@@ -106,4 +107,4 @@ def run() -> dict:
 
 
 if __name__ == "__main__":
-    save("redemption", run())
+    save("redemption", run())  # prefer `python -m bench redemption`, which also records peak memory

@@ -66,12 +66,14 @@ def _redemption(r: dict) -> list[str]:
              f"≥ 0.25 (PostgreSQL). gunicorn {r['workers']} workers (gthread), {r['clients']} keep-alive "
              f"client threads on loopback, {r['seconds']} s each.",
              "",
-             "| database | `/healthz`/s | redemptions/s | ratio | redeem p50 | redeem p99 | ledger checked | goal met |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| database | `/healthz`/s | redemptions/s | ratio | redeem p50 | redeem p99 | ledger checked "
+             "| worker peak memory | goal met |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for db, m in r["results"].items():
         lines.append(f"| {db} | {m['healthz_rps']} | {m['redemptions_rps']} | {m['ratio']:.3f} "
                      f"| {m['redeem_p50_ms']:.0f} ms | {m['redeem_p99_ms']:.0f} ms "
-                     f"| {'ok' if m['ledger_ok'] else 'FAILED'} | {'yes' if m['ratio'] >= goals[db] else '**no**'} |")
+                     f"| {'ok' if m['ledger_ok'] else 'FAILED'} | {m.get('worker_peak_rss_mb', '–')} MB "
+                     f"| {'yes' if m['ratio'] >= goals[db] else '**no**'} |")
     met = all(m["ratio"] >= goals[db] for db, m in r["results"].items())
     lines += ["", ("Met in this run. " if met else "Not met in this run. ")
               + "A redemption is one transaction of 9 plain SQL statements (Idempotency-Key lookup, one "
@@ -130,7 +132,10 @@ def write() -> None:
              "", "Run everything with `make bench`; each benchmark also runs alone with "
              "`.venv/bin/python -m bench NAME`.", ""]
     for name, result in results.items():
-        lines += RENDERERS[name](result) + [""]
+        lines += RENDERERS[name](result)
+        if "process_peak_rss_mb" in result:
+            lines += ["", f"Peak resident memory of the benchmark's own process: {result['process_peak_rss_mb']} MB."]
+        lines += [""]
     DOC.write_text("\n".join(lines))
 
 

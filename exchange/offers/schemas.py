@@ -75,7 +75,9 @@ class OfferSchema(ma.Schema):
     restore_use_on_refund = ma.fields.String()
     status = ma.fields.String()
     coupons_issued = ma.fields.Integer()
-    budget_spent = ma.fields.Integer()
+    budget_spent = ma.fields.Function(
+        lambda o: o.budget_spent if o.budget is not None else None, allow_none=True,
+        metadata={"type": "integer", "description": "discount given against the budget (null without a budget)"})
     created_at = ma.fields.DateTime()
 
 

@@ -65,9 +65,11 @@ def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str
         audit.record(session, actor=principal.actor, merchant_id=r.owner_id, action="coupon.redeemed",
                      subject_type="redemption", subject_id=r.id, coupon_id=r.coupon_id, store_id=r.store_id)
         body = once.seal(session, r)
-        # Every till redeeming this offer updates its row, and holds it locked until commit
-        # (PostgreSQL): take the budget last, so the row is held for the commit alone.
-        if not session.execute(_SPEND_BUDGET, {"offer_id": c.offer_id, "discount": a.discount}).rowcount:
+        # Only an offer with a budget keeps count of its spending: every till redeeming it updates
+        # its row and holds it locked until commit (PostgreSQL), so the budget is taken last, and
+        # an offer without one is never touched here (its tills then do not queue on one row).
+        if c.budget is not None and not session.execute(
+                _SPEND_BUDGET, {"offer_id": c.offer_id, "discount": a.discount}).rowcount:
             raise refuse(422, "budget_exhausted", "This offer's discount budget is used up.")
         return body
 
@@ -77,7 +79,7 @@ _TAKE_A_USE = (update(Coupon.__table__).where(Coupon.id == bindparam("coupon_id"
                .values(uses_left=Coupon.uses_left - 1))
 _SPEND_BUDGET = (update(Offer.__table__)
                  .where(Offer.id == bindparam("offer_id"),
-                        Offer.budget.is_(None) | (Offer.budget_spent + bindparam("discount") <= Offer.budget))
+                        Offer.budget_spent + bindparam("discount") <= Offer.budget)
                  .values(budget_spent=Offer.budget_spent + bindparam("discount")))
 _INSERT_REDEMPTION = insert(Redemption.__table__)
 
@@ -128,7 +130,7 @@ def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason
         if restore:
             session.execute(update(Coupon).where(Coupon.id == r.coupon_id, Coupon.uses_left < Coupon.uses_total)
                             .values(uses_left=Coupon.uses_left + 1))
-            session.execute(update(Offer).where(Offer.id == r.offer_id)
+            session.execute(update(Offer).where(Offer.id == r.offer_id, Offer.budget.is_not(None))
                             .values(budget_spent=Offer.budget_spent - r.discount))
         post(session, kind="reversal", currency=r.currency, redemption_id=r.id, reversal_id=reversal.id,
              postings=postings.commission(r.owner_id, r.distributor_id, -clawback)

@@ -310,3 +310,18 @@ def test_both_views_of_one_redemption_are_documented(api):
     schema = api.get("/openapi.json").get_json()["paths"]["/api/v1/redemptions/{redemption_id}"]["get"]
     views = schema["responses"]["200"]["content"]["application/json"]["schema"]["oneOf"]
     assert {v["$ref"].rsplit("/", 1)[1] for v in views} == {"Redemption", "DistributorRedemption"}
+
+
+def test_only_an_offer_with_a_budget_counts_its_spending(api, world, session):
+    from exchange.offers.models import Offer
+
+    budgeted = make_offer(api, world.maternity, budget=100000, min_spend=0)
+    for offer in (budgeted, world.offer):
+        coupon = issue(api, world, offer)
+        assert redeem(api, world.maternity.terminal_key, coupon["payload"]).status_code == 201
+    mine = {o["id"]: o for o in api.get("/api/v1/offers?role=owner", world.maternity.key).get_json()["items"]}
+    assert mine[budgeted["id"]]["budget_spent"] == 3000
+    # Without a budget nothing is counted against one, and the offer's row is never written by a
+    # redemption (its tills do not queue on it).
+    assert mine[world.offer["id"]]["budget"] is None and mine[world.offer["id"]]["budget_spent"] is None
+    assert session.get(Offer, world.offer["id"]).budget_spent == 0
