@@ -17,13 +17,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
+# The pip-audit to run: the virtualenv's own (EXCHANGE_PIP_AUDIT lets the tests stand in another).
+PIP_AUDIT = os.environ.get("EXCHANGE_PIP_AUDIT") or str(Path(sys.executable).parent / "pip-audit")
 
 
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "audit.json"
-        run = subprocess.run([str(BIN / "pip-audit"), "--progress-spinner", "off", "--skip-editable",
+        run = subprocess.run([PIP_AUDIT, "--progress-spinner", "off", "--skip-editable",
                               "-f", "json", "-o", str(out)], capture_output=True, text=True)
         if not out.exists():
             return _incomplete("pip-audit could not run: " + (run.stderr.strip().splitlines() or ["?"])[-1])
