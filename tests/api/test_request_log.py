@@ -64,3 +64,28 @@ def test_logs_never_contain_keys(api, log_lines, app):
     assert app.config["OPERATOR_KEY"] not in text
     for key in (actor.key, actor.terminal_key):
         assert key.split("_", 2)[2] not in text
+
+
+def test_logs_never_contain_coupon_tokens_or_customer_references(api, log_lines, world):
+    import uuid
+
+    customer = "13812345678 王女士"
+    r = api.post(f"/api/v1/offers/{world.offer['id']}/coupons", world.stroller.key,
+                 json={"count": 1, "customer_ref": customer})
+    assert r.status_code == 201
+    coupon = r.get_json()["items"][0]
+    api.get(f"/c/{coupon['payload']}")                      # the customer page
+    api.get(f"/c/{coupon['payload']}/qr.png")               # its QR image
+    api.get(f"/api/v1/coupons/{coupon['code']}", world.stroller.key)
+    api.post("/api/v1/redemptions/verify", world.maternity.terminal_key,
+             json={"payload": coupon["landing_url"], "order_amount": 25000})
+    redeemed = api.post("/api/v1/redemptions", world.maternity.terminal_key,
+                        json={"payload": coupon["payload"], "order_amount": 25000},
+                        headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert redeemed.status_code == 201
+    api.post("/api/v1/redemptions", world.maternity.terminal_key, json={"payload": coupon["payload"] + "x",
+             "order_amount": 25000}, headers={"Idempotency-Key": str(uuid.uuid4())})  # a refusal, logged
+    text = json.dumps(log_lines(), ensure_ascii=False)
+    assert len(log_lines()) >= 7
+    assert coupon["payload"] not in text and coupon["payload"].split(".")[2] not in text
+    assert "13812345678" not in text and "王女士" not in text
