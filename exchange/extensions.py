@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import http
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -135,6 +136,19 @@ class Api(_SmorestApi):
         # (`additionalProperties: false`), instead of being silently ignored.
         parser = SmorestBlueprint.ARGUMENTS_PARSER
         parser.DEFAULT_UNKNOWN_BY_LOCATION = {**parser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
+        # JSON nested thousands deep (a few KB: `[[[[…`) makes the decoder recurse past Python's
+        # limit; that is malformed input (400), not a server error. Routes hold this parser
+        # instance since import, so the hook goes on the instance.
+        if not getattr(parser, "_depth_guarded", False):
+            raw_load_json = parser._raw_load_json
+
+            def _raw_load_json(req):
+                try:
+                    return raw_load_json(req)
+                except RecursionError:
+                    raise json.JSONDecodeError("JSON nested too deeply", "[", 0) from None
+
+            parser._raw_load_json, parser._depth_guarded = _raw_load_json, True
         super().init_app(app, *args, **kwargs)
 
     def _register_responses(self):

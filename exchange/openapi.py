@@ -58,3 +58,10 @@ class CommonErrorsPlugin(BasePlugin):
 def register_openapi_extras(api) -> None:
     api.register_converter(IdConverter, lambda converter: dict(ID_SCHEMA))
     api.register_converter(PeriodConverter, lambda converter: dict(PERIOD_SCHEMA))
+
+
+def file_response(content_type: str, description: str) -> dict:
+    """`@blp.doc(**file_response(...))`: a 200 whose body is a file (CSV, PDF), documented with
+    its media type (`@blp.response(200, content_type=…)` alone leaves the content out)."""
+    binary = {"type": "string"} if content_type.startswith("text/") else {"type": "string", "format": "binary"}
+    return {"responses": {"200": {"description": description, "content": {content_type: {"schema": binary}}}}}

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ..auth import current_principal, requires
+from ..openapi import file_response
 from ..routing import add_view
 from ..extensions import db
 from . import batches, issuing, views
@@ -59,6 +60,7 @@ class BatchView(MethodView):
 class BatchCsv(MethodView):
     @requires("merchant")
     @blp.response(200, content_type="text/csv")
+    @blp.doc(**file_response("text/csv", "code, link, expiry and uses of each coupon issued so far"))
     def get(self, batch_id):
         """The batch's coupons as CSV: code, link, expiry, uses (what has been issued so far)."""
         batch = batches.own_batch(current_principal(), batch_id)
@@ -88,6 +90,7 @@ class BatchCsv(MethodView):
 class BatchSheet(MethodView):
     @requires("merchant")
     @blp.response(200, content_type="application/pdf")
+    @blp.doc(**file_response("application/pdf", "the printable sheet"))
     def get(self, batch_id):
         """The batch as a printable A4 PDF: 12 coupons a page, each with its QR code and manual
         code, the offer's title, value, the stores that accept it and its expiry."""

@@ -22,6 +22,7 @@ class Merchants(MethodView):
 
     @blp.arguments(MerchantCreateSchema)
     @blp.response(201, RegistrationSchema)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="rate_limited (per client address)")
     def post(self, body):
         """Register a merchant; the API key in the answer is shown only this once."""
         merchant, issued = services.register_merchant(**body)

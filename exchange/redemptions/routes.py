@@ -33,6 +33,7 @@ class Verify(MethodView):
     @requires("merchant", "terminal")
     @blp.arguments(ScanSchema)
     @blp.response(200, VerifySchema)
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="rate_limited (per key, per address)")
     def post(self, body):
         """Check a scanned coupon against an order: the discount and what the customer pays, or
         why it is refused. Writes nothing."""
@@ -59,6 +60,10 @@ class Redemptions(MethodView):
     @requires("merchant", "terminal")
     @blp.arguments(RedeemSchema)
     @blp.response(201, RedemptionSchema)
+    @blp.alt_response(409, response="CONFLICT",
+                      description="coupon_exhausted, or the same Idempotency-Key still in progress")
+    @blp.alt_response(410, response="GONE", description="coupon_expired or coupon_revoked")
+    @blp.alt_response(429, response="TOO_MANY_REQUESTS", description="rate_limited (per key, per address)")
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
     def post(self, body):
         """Redeem a coupon for an order, exactly once (requires `Idempotency-Key`). The owner then
@@ -88,6 +93,7 @@ class Reversals(MethodView):
     @requires("merchant", "terminal")
     @blp.arguments(ReversalCreateSchema)
     @blp.response(201, ReversalSchema)
+    @blp.alt_response(409, response="CONFLICT", description="already_reversed, or the same key still in progress")
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
     def post(self, body, redemption_id):
         """Refund all or part of a redeemed order (requires `Idempotency-Key`): the commission is

@@ -85,7 +85,7 @@ STATUS = {"provisional": "未结 provisional", "awaiting_confirmation": "待确�
 def _summary(doc: dict, report: dict) -> list:
     activity = {row["partner"]["id"]: row for row in report["partners"]}
     head = ["伙伴 Partner", "发券 Coupons issued\nyou→them / them→you", "核销 Redemptions\nyou→them / them→you",
-            "带来销售 Sales brought\nto them / to you", "佣金收入\nCommission earned", "佣金支出\nCommission paid",
+            "带来销售 Sales brought\n(before refunds)\nto them / to you", "佣金收入\nCommission earned", "佣金支出\nCommission paid",
             "退款追回 Clawbacks\non yours / on theirs", "联合出资 Co-funding\nowed to you / by you",
             "结转 Carried\nin / forward", "应收付 Payable", "状态 Status"]
     rows = [[_text(h.replace("\n", "<br/>"), _cell) for h in head]]
@@ -137,7 +137,8 @@ def _chart(report: dict) -> list:
     chart.x, chart.y, chart.width, chart.height = 15 * mm, 10 * mm, 170 * mm, 40 * mm
     chart.data = [[sum(s["redemptions"] for s in row[side]["sales"]) for row in partners]
                   for side in ("you_sent", "they_sent")]
-    chart.categoryAxis.categoryNames = [(row["partner"]["name"] or "")[:10] for row in partners]
+    chart.categoryAxis.categoryNames = [_short(row["partner"]["name"] or f"#{row['partner']['id']}")
+                                        for row in partners]
     chart.categoryAxis.labels.fontName = TEXT_FONT
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
@@ -178,6 +179,11 @@ def _footer(doc: dict) -> list:
                   f"{doc['period']}); each pair's figures also carry a digest both partners see identically. "
                   "Amounts: positive is owed to you, negative is owed by you.", _small),
     ]
+
+
+def _short(name: str) -> str:
+    """A chart label: the name's first word (a Chinese name, typically), at most 12 characters."""
+    return name.split()[0][:12]
 
 
 def _last_day(ends_at: str) -> str:

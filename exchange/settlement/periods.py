@@ -26,8 +26,10 @@ class Period:
     @classmethod
     def parse(cls, text: str) -> Period:
         match = _PERIOD_RE.match(text or "")
-        if not match or not 1970 <= int(match.group(1)) <= 9998:
+        if not match:
             raise BadPeriod(f"{text!r} is not a month written YYYY-MM (e.g. 2026-10).")
+        if not 1970 <= int(match.group(1)) <= 9998:
+            raise BadPeriod(f"{text!r} is outside the months the exchange settles (1970-01 to 9998-12).")
         return cls(int(match.group(1)), int(match.group(2)))
 
     @classmethod

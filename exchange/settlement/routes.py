@@ -5,6 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..auth import current_principal, requires
+from ..openapi import file_response
 from . import reports, services, statements
 from .pdf import statement_pdf
 from .schemas import (
@@ -61,6 +62,7 @@ class SettlementView(MethodView):
 class StatementCsv(MethodView):
     @requires("merchant")
     @blp.response(200, content_type="text/csv")
+    @blp.doc(**file_response("text/csv", "the statement's lines, then per partner and overall totals"))
     def get(self, period):
         """Your statement as CSV: a line per redemption, reversal and adjustment, then per partner
         carried balances and a total equal to the JSON's `payable`, then the net position."""
@@ -74,6 +76,7 @@ class StatementCsv(MethodView):
 class StatementPdf(MethodView):
     @requires("merchant")
     @blp.response(200, content_type="application/pdf")
+    @blp.doc(**file_response("application/pdf", "the printable statement"))
     def get(self, period):
         """Your statement as a printable PDF: a summary per partner, the month's activity as a
         chart, the transfers to make or expect, and the statement's SHA-256."""

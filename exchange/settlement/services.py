@@ -309,6 +309,9 @@ def names(ids) -> dict[int, str]:
 
 def _closed(period_text: str) -> Settlement:
     state = period_state(period_text)
+    if state.skipped:
+        raise Conflict(f"{state.period} was never closed: it had no activity, so there is nothing to confirm "
+                       "or dispute.", code="period_skipped")
     if state.settlement is None:
         raise Conflict(f"{state.period} is not closed yet: obligations can be confirmed or disputed "
                        "once the operator closes the month.", code="period_open")

@@ -1,5 +1,7 @@
 """Every 4xx/5xx is application/problem+json (SPEC §4.7)."""
 
+import pytest
+
 from tests.helpers import assert_problem
 
 
@@ -89,3 +91,14 @@ def test_unexpected_exception_is_500_without_leaking(api, merchant, monkeypatch)
 def test_healthz_reports_the_database(api):
     r = api.get("/healthz")
     assert r.status_code == 200 and r.get_json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("body", ["[" * 3000 + "]" * 3000, '{"payload": ' + "[" * 5000 + "]" * 5000 + "}",
+                                  "[" * 100000])
+def test_json_nested_thousands_deep_is_malformed_not_a_server_error(api, world, body):
+    for path, key in (("/api/v1/merchants", None), ("/api/v1/redemptions/verify", world.maternity.terminal_key)):
+        headers = {"Content-Type": "application/json"}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        r = api.client.post(path, data=body, headers=headers)
+        assert_problem(r, 400, "malformed_json")

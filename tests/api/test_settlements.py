@@ -442,6 +442,8 @@ def test_a_month_skipped_because_it_had_no_activity_says_so(month):
     at("2026-12-02T00:00:00+08:00")
     assert month.close("2026-11").status_code == 201
     assert month.statement(month.stroller, "2026-10")["status"] == "skipped"
+    assert_problem(month.api.post("/api/v1/settlements/2026-10/confirm", month.stroller.key,
+                                  json={"partner_id": month.maternity.id}), 409, "period_skipped")
 
 
 def test_statement_csv_prints_coupon_codes_as_the_api_does(month, api):
