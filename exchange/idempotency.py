@@ -25,7 +25,7 @@ import json
 from datetime import datetime, timedelta
 
 from flask import Response, request
-from sqlalchemy import String, Text, UniqueConstraint, bindparam, delete, func, select
+from sqlalchemy import String, Text, UniqueConstraint, bindparam, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -94,9 +94,14 @@ class Once:
     def claim(self, session: Session) -> None:
         """First thing in the transaction: raise `Replay` or `KeyUnusable` if the key is used."""
         if session.get_bind().dialect.name == "postgresql":
-            if not session.scalar(_TRY_LOCK, {"name": f"{self.merchant_id}:{self.key}"}):
+            # One round trip: the key's transaction lock, and its record if there is one.
+            row = session.execute(_LOCK_AND_FIND, {"name": f"{self.merchant_id}:{self.key}",
+                                                   "merchant_id": self.merchant_id, "key": self.key}).one()
+            if not row.locked:
                 raise KeyUnusable("A request with this Idempotency-Key is still being processed; "
                                   "retry shortly.", code="idempotency_in_progress", status=409)
+            self._answer(session, row if row.id is not None else None)
+            return
         self._answer_if_used(session)
 
     def seal(self, session: Session, result) -> str:
@@ -118,8 +123,11 @@ class Once:
             self._answer_if_used(session)
 
     def _answer_if_used(self, session: Session) -> None:
+        self._answer(session, session.execute(_FIND, {"merchant_id": self.merchant_id, "key": self.key}).first())
+
+    def _answer(self, session: Session, found) -> None:
+        """Raise `Replay` or `KeyUnusable` if `found` (the key's record, or None) says so."""
         R = IdempotencyRecord
-        found = session.execute(_FIND, {"merchant_id": self.merchant_id, "key": self.key}).first()
         if found is None:
             return
         if found.created_at < clock.now() - RETENTION or found.response_status is None:
@@ -145,7 +153,11 @@ _FIND = select(R.id, R.request_hash, R.response_status, R.response_body, R.creat
     R.merchant_id == bindparam("merchant_id"), R.key == bindparam("key"))
 _INSERT_NEW = {dialect.dialect.name: dialect.insert(R.__table__).on_conflict_do_nothing(
     index_elements=["merchant_id", "key"]).returning(R.id) for dialect in (postgresql, sqlite)}
-_TRY_LOCK = select(func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("name"), 0)))
+_LOCK_AND_FIND = (
+    select(func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("name"), 0)).label("locked"),
+           R.id, R.request_hash, R.response_status, R.response_body, R.created_at)
+    .select_from(select(literal(1).label("one")).subquery().outerjoin(
+        R, (R.merchant_id == bindparam("merchant_id")) & (R.key == bindparam("key")))))
 
 
 def run_idempotently(merchant_id: int, body: dict, status: int, dump, operation) -> Response:

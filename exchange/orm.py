@@ -58,11 +58,16 @@ def transaction() -> Iterator[Session]:
     `db.writer_lock` first (see `WriterLock`). PostgreSQL ignores both.
     """
     session = db.session()
-    if session.in_transaction():
-        # Close whatever read-only work (authentication, lookups) ran before this unit.
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite and session.in_transaction():
+        # Close whatever read-only work (authentication, lookups) ran before this unit: its
+        # deferred transaction cannot become the writer. On PostgreSQL that work simply joins
+        # this unit (READ COMMITTED: each statement sees the latest commits), which saves a
+        # ROLLBACK, a BEGIN and a second connection checkout (and its ping) per request.
         session.rollback()
     with db.writer_lock.held():
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        if sqlite:
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         try:
             yield session
             session.commit()
