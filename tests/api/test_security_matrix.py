@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from exchange.extensions import db
 from exchange.orm import Base
-from tests.helpers import assert_problem, make_offer
+from tests.helpers import assert_problem
 
 # Path parameters that are not object ids: they are read in the caller's own scope.
 CALLER_SCOPED = {"period"}
@@ -93,8 +93,6 @@ def objects(api, app, world):
     assert dispute.status_code == 201, dispute.get_json()
     clock.set_now(None)
     keys = api.get("/api/v1/merchants/me/api-keys", world.maternity.key).get_json()["items"]
-    terminal_keys = api.get(f"/api/v1/stores/{world.maternity.store_id}/terminal-keys",
-                            world.maternity.key).get_json()["items"]
     return {
         "offer_id": world.offer["id"], "store_id": world.maternity.store_id,
         "partnership_id": partnership["id"], "version": terms.get_json()["version"],
