@@ -83,10 +83,11 @@ def _status_kb(pid: int | str, field: str) -> int:
     return 0
 
 
-def reset_peak_rss() -> None:
-    """Forget this process's peak resident set so far (Linux: clear_refs 5)."""
+def reset_peak_rss() -> float:
+    """Forget this process's peak resident set so far (Linux: clear_refs 5); its current one, MB."""
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")
+    return round(_status_kb("self", "VmRSS") / 1024, 1)
 
 
 def peak_rss_mb(pid: int | str = "self") -> float:

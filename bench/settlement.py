@@ -21,7 +21,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.common import POSTGRES_URL
+from bench.common import POSTGRES_URL, peak_rss_mb, reset_peak_rss
 
 SIZES = [int(s) for s in os.environ.get("EXCHANGE_BENCH_SETTLEMENT_SIZES", "10000,100000,1000000").split(",")]
 MERCHANTS = 1000
@@ -142,30 +142,16 @@ def _measure(url: str) -> dict:
             bare.append(time.perf_counter() - start)
         db.session.rollback()
         expected = sum(r[3] for r in rows if r[2] == "commission_receivable")
-        rss_before = _reset_peak_rss()
+        rss_before = reset_peak_rss()
         start = time.perf_counter()
         settlement, created = close("2026-10", actor="operator", min_transfer=0)
         seconds = time.perf_counter() - start
-        rss_after = _status_kb("VmHWM")
+        rss_after = peak_rss_mb()
         owed = sum(o.commission_a_to_b + o.commission_b_to_a for o in settlement.obligations)
         assert created and owed == expected, (owed, expected)
         return {"bare_group_by_s": round(min(bare), 4), "close_s": round(seconds, 4),
                 "ratio": round(seconds / min(bare), 2), "pairs": len(settlement.obligations),
-                "peak_rss_growth_mb": round((rss_after - rss_before) / 1024, 1),
-                "peak_rss_mb": round(rss_after / 1024, 1)}
-
-
-def _status_kb(field: str) -> int:
-    line = next(line for line in open("/proc/self/status") if line.startswith(field + ":"))
-    return int(line.split()[1])
-
-
-def _reset_peak_rss() -> int:
-    """Reset this process's peak resident set (Linux: clear_refs 5) and return the current one,
-    so the peak read after the close is the close's own."""
-    with open("/proc/self/clear_refs", "w") as f:
-        f.write("5")
-    return _status_kb("VmRSS")
+                "peak_rss_growth_mb": round(rss_after - rss_before, 1), "peak_rss_mb": rss_after}
 
 
 def run() -> dict:

@@ -110,9 +110,7 @@ def _close(session, period: Period, mode: str, minimum: int, actor: str) -> Sett
     scope = Scope(period.ends_at(zone()), through,
                   previous.through_transaction_id if previous else None, previous.ends_at if previous else None)
     flows, entry_count = pair_flows(session, scope)
-    for o in _carried_in(session, previous):
-        flows.setdefault((o.currency, o.a, o.b), PairObligation(o.currency, o.a, o.b)).carried_in = o.carried_in
-    obligations = netting.settle_pairs(sorted(flows.values(), key=lambda o: (o.currency, o.a, o.b)), minimum)
+    obligations = _net(flows, _carried_in(session, previous), minimum)
     _assert_positions_balance(obligations)
 
     rows = [_row(str(period), o) for o in obligations]
@@ -146,6 +144,14 @@ def _refuse_if_earlier_month_open(session, period: Period, previous: Settlement 
         month = Period.containing(earliest, zone())
         raise Conflict(f"{month} has ledger activity and is not closed yet: close {month} first.",
                        code="earlier_period_open", earliest_open_period=str(month))
+
+
+def _net(flows: dict[tuple[str, int, int], PairObligation], carried: list[PairObligation],
+         minimum: int) -> list[PairObligation]:
+    """Add what the previous month carried forward to the month's flows, then net each pair."""
+    for o in carried:
+        flows.setdefault((o.currency, o.a, o.b), PairObligation(o.currency, o.a, o.b)).carried_in = o.carried_in
+    return netting.settle_pairs(sorted(flows.values(), key=lambda o: (o.currency, o.a, o.b)), minimum)
 
 
 def _carried_in(session, previous: Settlement | None) -> list[PairObligation]:
@@ -260,18 +266,18 @@ def obligations_of(state: PeriodState, merchant_id: int | None) -> list[PairObli
         return result
     flows, _ = pair_flows(db.session, state.scope, merchant_id)
     last = db.session.scalar(select(Settlement).order_by(Settlement.period.desc()).limit(1))
+    carried = []
     if last is not None and Period.parse(last.period) == state.period.previous():
-        for o in _carried_in(db.session, last):
-            if merchant_id in (None, o.a, o.b):
-                flows.setdefault((o.currency, o.a, o.b), PairObligation(o.currency, o.a, o.b)).carried_in = o.carried_in
-    result = netting.settle_pairs(sorted(flows.values(), key=lambda o: (o.currency, o.a, o.b)), state.min_transfer)
+        carried = [o for o in _carried_in(db.session, last) if merchant_id in (None, o.a, o.b)]
+    result = _net(flows, carried, state.min_transfer)
     for o in result:
         o.id, o.digest = None, _row(str(state.period), o)["digest"]
     return result
 
 
 def latest_disputes(state: PeriodState) -> dict[int, Dispute]:
-    """Each obligation's latest dispute, open or resolved, by obligation id."""
+    """Each obligation's latest dispute, open or resolved, by obligation id. An open one is
+    always the latest (a pair has at most one open at a time): that pair waits for the operator."""
     if state.settlement is None:
         return {}
     disputes = db.session.scalars(select(Dispute).join(SettlementObligation).where(
@@ -279,22 +285,18 @@ def latest_disputes(state: PeriodState) -> dict[int, Dispute]:
     return {d.obligation_id: d for d in disputes}
 
 
-def held_pairs(state: PeriodState) -> dict[int, Dispute]:
-    """Open disputes by obligation id: those pairs wait for the operator."""
-    if state.settlement is None:
-        return {}
-    disputes = db.session.scalars(select(Dispute).join(SettlementObligation).where(
-        SettlementObligation.settlement_id == state.settlement.id, Dispute.status == "open"))
-    return {d.obligation_id: d for d in disputes}
+def held(disputes: dict[int, Dispute]) -> set[int]:
+    """The obligations held out of the transfers: those with an open dispute."""
+    return {obligation_id for obligation_id, d in disputes.items() if d.status == "open"}
 
 
-def transfer_plan(state: PeriodState, merchant_id: int | None) -> list[netting.Transfer]:
-    held = held_pairs(state)
-    if state.mode == netting.BILATERAL:
-        mine = obligations_of(state, merchant_id)
-        return netting.plan(mine, state.mode, {(o.currency, o.a, o.b) for o in mine if o.id in held})
-    everyone = obligations_of(state, None)
-    plan = netting.plan(everyone, state.mode, {(o.currency, o.a, o.b) for o in everyone if o.id in held})
+def transfer_plan(state: PeriodState, obligations: list[PairObligation], held_ids: set[int],
+                  merchant_id: int | None) -> list[netting.Transfer]:
+    """The transfers `merchant_id` makes or receives (all, for None). `obligations` are its
+    own; multilateral netting needs everyone's."""
+    if state.mode == netting.MULTILATERAL and merchant_id is not None:
+        obligations = obligations_of(state, None)
+    plan = netting.plan(obligations, state.mode, {(o.currency, o.a, o.b) for o in obligations if o.id in held_ids})
     return [t for t in plan if merchant_id in (None, t.payer, t.payee)]
 
 

@@ -21,12 +21,12 @@ from ..coupons.codes import display
 from ..extensions import db
 from .ledger_scope import merchant_lines
 from .models import FLOW_KINDS, Confirmation
-from .netting import Flow, PairObligation, gross
+from .netting import Flow, PairObligation, gross, positions
 from .periods import Period
 from .services import (
     PeriodState,
     digest,
-    held_pairs,
+    held,
     latest_disputes,
     names,
     obligations_of,
@@ -40,9 +40,9 @@ def statement(principal: Principal, period_text: str) -> dict:
     state = period_state(period_text)
     me = None if principal.kind == "operator" else principal.merchant_id
     obligations = obligations_of(state, me)
-    held = held_pairs(state)
     disputes = latest_disputes(state)
-    transfers = transfer_plan(state, me)
+    held_ids = held(disputes)
+    transfers = transfer_plan(state, obligations, held_ids, me)
     who = names({m for o in obligations for m in (o.a, o.b)} | {m for t in transfers for m in (t.payer, t.payee)})
     confirmed = _confirmations(o.id for o in obligations if o.id)
     s = state.settlement
@@ -57,19 +57,20 @@ def statement(principal: Principal, period_text: str) -> dict:
         "min_transfer": state.min_transfer,
     }
     if me is None:
-        document["obligations"] = [_pair_view(o, who, held, confirmed, disputes) for o in obligations]
-        document["positions"] = _positions(obligations, who)
+        document["obligations"] = [_pair_view(o, who, held_ids, confirmed, disputes) for o in obligations]
+        document["positions"] = [{"currency": c, "merchant": {"id": m, "name": who.get(m)}, "net_position": v}
+                                 for (c, m), v in sorted(positions(obligations).items())]
     else:
         document["merchant"] = {"id": me, "name": names([me]).get(me)}
-        document["obligations"] = [_merchant_view(me, o, who, held, confirmed, disputes) for o in obligations]
-        positions = defaultdict(lambda: {"net_position": 0, "held": 0})
+        document["obligations"] = [_merchant_view(me, o, who, held_ids, confirmed, disputes) for o in obligations]
+        totals = defaultdict(lambda: {"net_position": 0, "held": 0})
         for view in document["obligations"]:
-            positions[view["currency"]]["net_position"] += view["payable"]
+            totals[view["currency"]]["net_position"] += view["payable"]
             if view["status"] == "disputed":
-                positions[view["currency"]]["held"] += view["payable"]
-        document["positions"] = [{"currency": c, **v} for c, v in sorted(positions.items())]
-        document["net_position"] = (document["positions"][0]["net_position"] if len(positions) == 1
-                                    else 0 if not positions else None)
+                totals[view["currency"]]["held"] += view["payable"]
+        document["positions"] = [{"currency": c, **v} for c, v in sorted(totals.items())]
+        document["net_position"] = (document["positions"][0]["net_position"] if len(totals) == 1
+                                    else 0 if not totals else None)
     document["transfers"] = [{"currency": t.currency, "amount": t.amount,
                               "payer": {"id": t.payer, "name": who.get(t.payer)},
                               "payee": {"id": t.payee, "name": who.get(t.payee)},
@@ -109,10 +110,10 @@ def _flow_view(flow: Flow) -> dict:
     return {**{k: getattr(flow, k) for k in FLOW_KINDS}, "total": flow.owed}
 
 
-def _status(o: PairObligation, held, confirmed) -> str:
+def _status(o: PairObligation, held_ids, confirmed) -> str:
     if o.id is None:
         return "provisional"
-    if o.id in held:
+    if o.id in held_ids:
         return "disputed"
     return "confirmed" if {o.a, o.b} <= confirmed.get(o.id, set()) else "awaiting_confirmation"
 
@@ -125,7 +126,7 @@ def _dispute_view(d) -> dict | None:
             "adjustment_amount": d.adjustment_amount, "adjustment_payer_id": d.adjustment_payer_id}
 
 
-def _merchant_view(me: int, o: PairObligation, who, held, confirmed, disputes) -> dict:
+def _merchant_view(me: int, o: PairObligation, who, held_ids, confirmed, disputes) -> dict:
     partner = o.b if me == o.a else o.a
     sign = 1 if me == o.b else -1  # stored figures are positive when a owes b
     done = confirmed.get(o.id, set())
@@ -133,30 +134,21 @@ def _merchant_view(me: int, o: PairObligation, who, held, confirmed, disputes) -
         "id": o.id, "partner": {"id": partner, "name": who.get(partner)}, "currency": o.currency,
         "owed_to_you": _flow_view(o.flow(partner)), "you_owe": _flow_view(o.flow(me)),
         "carried_in": sign * o.carried_in, "net": sign * o.net, "carried_forward": sign * o.carried_out,
-        "payable": sign * o.payable, "status": _status(o, held, confirmed),
+        "payable": sign * o.payable, "status": _status(o, held_ids, confirmed),
         "confirmed_by_you": me in done, "confirmed_by_partner": partner in done,
         "dispute": _dispute_view(disputes.get(o.id)), "digest": o.digest,
     }
 
 
-def _pair_view(o: PairObligation, who, held, confirmed, disputes) -> dict:
+def _pair_view(o: PairObligation, who, held_ids, confirmed, disputes) -> dict:
     return {
         "id": o.id, "currency": o.currency,
         "a": {"id": o.a, "name": who.get(o.a)}, "b": {"id": o.b, "name": who.get(o.b)},
         "a_owes_b": _flow_view(o.a_to_b), "b_owes_a": _flow_view(o.b_to_a),
         "carried_in": o.carried_in, "net": o.net, "carried_forward": o.carried_out, "payable": o.payable,
-        "status": _status(o, held, confirmed), "confirmed_by": sorted(confirmed.get(o.id, set())),
+        "status": _status(o, held_ids, confirmed), "confirmed_by": sorted(confirmed.get(o.id, set())),
         "dispute": _dispute_view(disputes.get(o.id)), "digest": o.digest,
     }
-
-
-def _positions(obligations: list[PairObligation], who) -> list[dict]:
-    totals: dict[tuple[str, int], int] = defaultdict(int)
-    for o in obligations:
-        totals[(o.currency, o.b)] += o.payable
-        totals[(o.currency, o.a)] -= o.payable
-    return [{"currency": c, "merchant": {"id": m, "name": who.get(m)}, "net_position": v}
-            for (c, m), v in sorted(totals.items())]
 
 
 # --- CSV ---------------------------------------------------------------------------------------
