@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, case, func, or_, select
@@ -24,6 +23,7 @@ from ..merchants.models import Store
 from ..offers.models import Offer
 from ..offers.pricing import discount_for
 from ..partners.models import Partnership, PartnershipTerms
+from ..settlement.periods import Period
 from .models import Redemption
 from .pricing import commission_for
 from .scanning import coupon_reference
@@ -150,10 +150,10 @@ def _customer_limit(c: Row) -> None:
         raise refuse(422, "customer_limit_reached", "This customer has used this offer as often as it allows.")
 
 
-def month_start(at: datetime) -> datetime:
-    """The start of `at`'s settlement month, in the settlement timezone."""
-    local = at.astimezone(ZoneInfo(current_app.config["SETTLEMENT_TZ"]))
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0).astimezone(clock.UTC)
+def _month_start(at: datetime) -> datetime:
+    """The start of `at`'s settlement month (the cap counts what settles together)."""
+    zone = current_app.config["SETTLEMENT_TZ"]
+    return Period.containing(at, zone).starts_at(zone)
 
 
 def _monthly_cap(c: Row, commission: int, now: datetime) -> None:
@@ -161,7 +161,7 @@ def _monthly_cap(c: Row, commission: int, now: datetime) -> None:
         return
     owed = db.session.scalar(select(func.coalesce(func.sum(
         Redemption.commission_amount - Redemption.commission_clawed_back), 0)).where(
-        Redemption.partnership_id == c.partnership_id, Redemption.redeemed_at >= month_start(now)))
+        Redemption.partnership_id == c.partnership_id, Redemption.redeemed_at >= _month_start(now)))
     if owed + commission > c.monthly_cap:
         raise refuse(422, "commission_cap_reached",
                      "This partnership has reached its commission cap for the month.")

@@ -60,7 +60,7 @@ def close(period_text: str, *, actor: str, netting_mode: str | None = None,
           min_transfer: int | None = None) -> tuple[Settlement, bool]:
     """Close an ended month; return the settlement and whether this call closed it."""
     period = parse_period(period_text)
-    existing = db.session.scalar(select(Settlement).where(Settlement.period == str(period)))
+    existing = _settlement_of(period)
     if existing is not None:  # closed already (even by a sandbox clock ahead of ours): the same answer
         _same_terms(existing, netting_mode, min_transfer)
         return existing, False
@@ -73,7 +73,7 @@ def close(period_text: str, *, actor: str, netting_mode: str | None = None,
     try:
         with transaction() as session:
             _hold_the_ledger(session)
-            existing = session.scalar(select(Settlement).where(Settlement.period == str(period)))
+            existing = _settlement_of(period)  # closed while we waited for the ledger
             if existing is not None:
                 _same_terms(existing, netting_mode, min_transfer)
                 return existing, False
@@ -81,10 +81,18 @@ def close(period_text: str, *, actor: str, netting_mode: str | None = None,
         return settlement, True
     except IntegrityError:
         # Another process closed this month between our check and our insert: theirs stands.
-        existing = db.session.scalar(select(Settlement).where(Settlement.period == str(period)))
+        existing = _settlement_of(period)
         if existing is None:
             raise
         return existing, False
+
+
+def _settlement_of(period: Period) -> Settlement | None:
+    return db.session.scalar(select(Settlement).where(Settlement.period == str(period)))
+
+
+def last_closed() -> Settlement | None:
+    return db.session.scalar(select(Settlement).order_by(Settlement.period.desc()).limit(1))
 
 
 def _hold_the_ledger(session) -> None:
@@ -102,7 +110,7 @@ def _same_terms(existing: Settlement, mode: str | None, minimum: int | None) -> 
 
 
 def _close(session, period: Period, mode: str, minimum: int, actor: str) -> Settlement:
-    previous = session.scalar(select(Settlement).order_by(Settlement.period.desc()).limit(1))
+    previous = last_closed()
     if previous is not None and Period.parse(previous.period) > period:
         raise Conflict(f"{previous.period} is already closed; months close in order.", code="later_period_closed")
     _refuse_if_earlier_month_open(session, period, previous)
@@ -225,22 +233,21 @@ def started(period: Period) -> Period:
     """`period`, if it has started — or is the month after the last closed one (a sandbox clock
     may have closed the current month, whose late events then belong to the next)."""
     if clock.now() < period.starts_at(zone()):
-        last = db.session.scalar(select(Settlement.period).order_by(Settlement.period.desc()).limit(1))
-        if last is None or Period.parse(last).next() != period:
+        last = last_closed()
+        if last is None or Period.parse(last.period).next() != period:
             raise Unprocessable(f"{period} has not started yet.", code="period_not_started")
     return period
 
 
 def period_state(period_text: str) -> PeriodState:
     period = started(parse_period(period_text))
-    session = db.session
-    settlement = session.scalar(select(Settlement).where(Settlement.period == str(period)))
+    settlement = _settlement_of(period)
     if settlement is not None:
         previous = settlement.previous
         scope = Scope(settlement.ends_at, settlement.through_transaction_id,
                       previous.through_transaction_id if previous else None, previous.ends_at if previous else None)
         return PeriodState(period, settlement, scope, settlement.netting, settlement.min_transfer)
-    last = session.scalar(select(Settlement).order_by(Settlement.period.desc()).limit(1))
+    last = last_closed()
     ends_at = period.ends_at(zone())
     skipped = last is not None and Period.parse(last.period) > period
     if skipped:
@@ -265,7 +272,7 @@ def obligations_of(state: PeriodState, merchant_id: int | None) -> list[PairObli
             result.append(o)
         return result
     flows, _ = pair_flows(db.session, state.scope, merchant_id)
-    last = db.session.scalar(select(Settlement).order_by(Settlement.period.desc()).limit(1))
+    last = last_closed()
     carried = []
     if last is not None and Period.parse(last.period) == state.period.previous():
         carried = [o for o in _carried_in(db.session, last) if merchant_id in (None, o.a, o.b)]
