@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, insert
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import clock
 from .orm import Base
+from .prepared import insert_row
 
 
 class AuditEvent(Base):
@@ -31,14 +32,14 @@ class AuditEvent(Base):
 def record(session: Session, *, actor: str, action: str, subject_type: str, subject_id,
            merchant_id: int | None = None, from_state: str | None = None,
            to_state: str | None = None, **data) -> None:
-    """Append an audit event to the caller's transaction (a plain INSERT: every redemption
-    writes one), after flushing whatever the caller's unit of work still holds."""
+    """Append an audit event to the caller's transaction (a prepared INSERT: every
+    redemption writes one), after flushing whatever the caller's unit of work still holds."""
     session.flush()
-    session.execute(_INSERT, dict(
+    _INSERT.run(session, dict(
         at=clock.now(), actor=actor, merchant_id=merchant_id, action=action,
         subject_type=subject_type, subject_id=str(subject_id), from_state=from_state,
         to_state=to_state, data=data,
     ))
 
 
-_INSERT = insert(AuditEvent.__table__)
+_INSERT = insert_row(AuditEvent.__table__)

@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, select
 
 from .errors import Forbidden, Unauthorized
 from .extensions import db
+from .prepared import Prepared
 
 KEY_PREFIX = {"merchant": "mk", "terminal": "tk"}
 _KEY_RE = re.compile(r"^(mk|tk)_([1-9][0-9]{0,17})_([A-Za-z0-9_-]{43})$")
@@ -58,9 +59,9 @@ def format_key(kind: str, key_id: int, secret: str) -> str:
 def _key_query():
     from .merchants.models import ApiKey, Merchant
 
-    return (select(ApiKey.kind, ApiKey.merchant_id, ApiKey.store_id, ApiKey.secret_hash, ApiKey.revoked_at,
-                   Merchant.status).join(Merchant, Merchant.id == ApiKey.merchant_id)
-            .where(ApiKey.id == bindparam("key_id")))
+    return Prepared(select(ApiKey.kind, ApiKey.merchant_id, ApiKey.store_id, ApiKey.secret_hash,
+                           ApiKey.revoked_at, Merchant.status).join(Merchant, Merchant.id == ApiKey.merchant_id)
+                    .where(ApiKey.id == bindparam("key_id")))
 
 
 def _principal_from_key(token: str) -> Principal:
@@ -68,7 +69,7 @@ def _principal_from_key(token: str) -> Principal:
     if not match:
         raise Unauthorized("The API key is malformed.", code="invalid_key")
     prefix, key_id, secret = match.groups()
-    row = db.session.execute(_key_query(), {"key_id": int(key_id)}).first()
+    row = _key_query().first(db.session, {"key_id": int(key_id)})
     expected = row.secret_hash if row else hash_secret("no such key")
     # Compare even when the key does not exist, so timing does not reveal which ids exist.
     matches = hmac.compare_digest(expected, hash_secret(secret))

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from . import clock
 from .errors import DomainError
 from .orm import Base, transaction
+from .prepared import Prepared
 
 RETENTION = timedelta(hours=48)
 MAX_KEY = 255
@@ -95,8 +96,8 @@ class Once:
         """First thing in the transaction: raise `Replay` or `KeyUnusable` if the key is used."""
         if session.get_bind().dialect.name == "postgresql":
             # One round trip: the key's transaction lock, and its record if there is one.
-            row = session.execute(_LOCK_AND_FIND, {"name": f"{self.merchant_id}:{self.key}",
-                                                   "merchant_id": self.merchant_id, "key": self.key}).one()
+            row = _LOCK_AND_FIND.first(session, {"name": f"{self.merchant_id}:{self.key}",
+                                                 "merchant_id": self.merchant_id, "key": self.key})
             if not row.locked:
                 raise KeyUnusable("A request with this Idempotency-Key is still being processed; "
                                   "retry shortly.", code="idempotency_in_progress", status=409)
@@ -123,7 +124,7 @@ class Once:
             self._answer_if_used(session)
 
     def _answer_if_used(self, session: Session) -> None:
-        self._answer(session, session.execute(_FIND, {"merchant_id": self.merchant_id, "key": self.key}).first())
+        self._answer(session, _FIND.first(session, {"merchant_id": self.merchant_id, "key": self.key}))
 
     def _answer(self, session: Session, found) -> None:
         """Raise `Replay` or `KeyUnusable` if `found` (the key's record, or None) says so."""
@@ -142,18 +143,20 @@ class Once:
 
     def _store(self, session: Session, status: int, body: str) -> bool:
         now = clock.now()
-        inserted = session.execute(_INSERT_NEW[session.get_bind().dialect.name], dict(
+        inserted = _INSERT_NEW.first(session, dict(
             merchant_id=self.merchant_id, key=self.key, request_hash=self.request_hash, status="done",
             response_status=status, response_body=body, locked_at=now, created_at=now))
-        return inserted.first() is not None
+        return inserted is not None
 
 
 R = IdempotencyRecord
-_FIND = select(R.id, R.request_hash, R.response_status, R.response_body, R.created_at).where(
-    R.merchant_id == bindparam("merchant_id"), R.key == bindparam("key"))
-_INSERT_NEW = {dialect.dialect.name: dialect.insert(R.__table__).on_conflict_do_nothing(
-    index_elements=["merchant_id", "key"]).returning(R.id) for dialect in (postgresql, sqlite)}
-_LOCK_AND_FIND = (
+# Every redemption runs these: compiled once (see `prepared`).
+_FIND = Prepared(select(R.id, R.request_hash, R.response_status, R.response_body, R.created_at).where(
+    R.merchant_id == bindparam("merchant_id"), R.key == bindparam("key")))
+_INSERT_NEW = Prepared.per_dialect({dialect.dialect.name: dialect.insert(R.__table__).values(
+    {c.key: bindparam(c.key) for c in R.__table__.columns if c.key != "id"}).on_conflict_do_nothing(
+    index_elements=["merchant_id", "key"]).returning(R.id) for dialect in (postgresql, sqlite)})
+_LOCK_AND_FIND = Prepared(
     select(func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("name"), 0)).label("locked"),
            R.id, R.request_hash, R.response_status, R.response_body, R.created_at)
     .select_from(select(literal(1).label("one")).subquery().outerjoin(

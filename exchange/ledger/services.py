@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..prepared import insert_row
 from .models import LedgerEntry, LedgerTransaction
 from .postings import Posting, balanced
 
@@ -17,24 +18,24 @@ class UnbalancedPostings(AssertionError):
 def post(session: Session, *, kind: str, currency: str, postings: list[Posting], description: str,
          redemption_id: int | None = None, reversal_id: int | None = None,
          corrects_id: int | None = None) -> int:
-    """Append one balanced transaction of `postings`; its id. Plain INSERTs (it runs on every
-    redemption), after flushing whatever the caller's unit of work still holds."""
+    """Append one balanced transaction of `postings`; its id. Prepared INSERTs (it runs on
+    every redemption), after flushing whatever the caller's unit of work still holds."""
     if not balanced(postings):
         raise UnbalancedPostings(postings)
     session.flush()
-    txn_id = session.execute(_INSERT_TRANSACTION, dict(
+    txn_id = _INSERT_TRANSACTION.scalar(session, dict(
         kind=kind, currency=currency, posted_at=clock.now(), description=description,
         redemption_id=redemption_id, reversal_id=reversal_id, corrects_id=corrects_id,
-    )).inserted_primary_key[0]
+    ))
     if postings:
-        session.execute(_INSERT_ENTRIES, [
+        _INSERT_ENTRIES.run_many(session, [
             dict(transaction_id=txn_id, merchant_id=p.merchant_id, counterparty_id=p.counterparty_id,
                  account=p.account, amount=p.amount, currency=currency) for p in postings])
     return txn_id
 
 
-_INSERT_TRANSACTION = insert(LedgerTransaction.__table__)
-_INSERT_ENTRIES = insert(LedgerEntry.__table__)
+_INSERT_TRANSACTION = insert_row(LedgerTransaction.__table__)
+_INSERT_ENTRIES = insert_row(LedgerEntry.__table__)
 
 
 def check_ledger(session: Session) -> list[str]:

@@ -12,7 +12,6 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, case, func, or_, select
-from sqlalchemy.engine import Row
 
 from .. import clock
 from ..auth import Principal
@@ -23,6 +22,7 @@ from ..merchants.models import Store
 from ..offers.models import Offer
 from ..offers.pricing import discount_for
 from ..partners.models import Partnership, PartnershipTerms
+from ..prepared import Prepared
 from ..settlement.periods import Period
 from .models import Redemption
 from .pricing import commission_for
@@ -40,9 +40,9 @@ class Till:
 @dataclass(frozen=True, slots=True)
 class Assessment:
     """A coupon that may be redeemed on this order, and what it costs whom. `coupon` is one row
-    of the coupon with its offer, partnership and terms in force (see `_COUPON_IN_CONTEXT`)."""
+    of the coupon with its offer, partnership and terms in force (see `_coupon_in_context`)."""
 
-    coupon: Row
+    coupon: tuple
     till: Till
     order_amount: int
     discount: int
@@ -99,14 +99,14 @@ def _coupon_in_context(by: str, lock: bool):
     )
     # PostgreSQL: the coupon row stays locked until the redemption commits (SQLite's write
     # transaction already excludes every other writer).
-    return query.with_for_update(of=C) if lock else query
+    return Prepared(query.with_for_update(of=C) if lock else query)
 
 
 def assess(till: Till, payload: str, order_amount: int, *, lock: bool = False) -> Assessment:
     """Every check for redeeming `payload` on an order at `till` (from `till_store`)."""
     now = clock.now()
     by, params = coupon_reference(payload, till.merchant_id)
-    c = db.session.execute(_coupon_in_context(by, lock), {**params, "now": now}).first()
+    c = _coupon_in_context(by, lock).first(db.session, {**params, "now": now})
     if c is None:
         raise NotFound("No such coupon.", code="unknown_coupon")
     if c.owner_id != till.merchant_id:
@@ -140,7 +140,7 @@ def assess(till: Till, payload: str, order_amount: int, *, lock: bool = False) -
     return Assessment(c, till, order_amount, discount, paid, commission)
 
 
-def _customer_limit(c: Row) -> None:
+def _customer_limit(c) -> None:
     if c.per_customer_limit is None or c.customer_pseudonym is None:
         return
     used = db.session.scalar(select(func.count()).select_from(Redemption).where(
@@ -156,7 +156,7 @@ def _month_start(at: datetime) -> datetime:
     return Period.containing(at, zone).starts_at(zone)
 
 
-def _monthly_cap(c: Row, commission: int, now: datetime) -> None:
+def _monthly_cap(c, commission: int, now: datetime) -> None:
     if c.monthly_cap is None:
         return
     owed = db.session.scalar(select(func.coalesce(func.sum(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 
 from .. import audit, clock
 from ..auth import Principal
@@ -15,6 +15,7 @@ from ..ledger.services import post
 from ..offers.models import Offer
 from ..money import apply_bps
 from ..orm import transaction
+from ..prepared import Prepared, insert_row
 from .checks import assess, refuse, till_store
 from .models import Redemption, Reversal
 from .pricing import clawback_for
@@ -38,14 +39,14 @@ def verify(principal: Principal, payload: str, order_amount: int, store_id: int 
 def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str | None,
            store_id: int | None, once: Once) -> str:
     """Redeem one use of the coupon, in one transaction with its ledger postings, audit event
-    and idempotency record. This is the money path: plain statements, no unit of work."""
+    and idempotency record. This is the money path: prepared statements, no unit of work."""
     till = till_store(principal, store_id)
     with transaction() as session:
         once.claim(session)
         a = assess(till, payload, order_amount, lock=True)
         c = a.coupon
         # Exactly once, whatever the concurrency: the database takes the use only if one is left.
-        if not session.execute(_TAKE_A_USE, {"coupon_id": c.id}).rowcount:
+        if not _TAKE_A_USE.run(session, {"coupon_id": c.id}).rowcount:
             raise refuse(409, "coupon_exhausted", "This coupon has already been used.")
         r = Redemption(coupon_id=c.id, offer_id=c.offer_id, owner_id=c.owner_id,
                        distributor_id=c.distributor_id, store_id=a.till.store_id,
@@ -56,7 +57,7 @@ def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str
                        cofunding_returned=0, order_ref=order_ref,
                        customer_pseudonym=c.customer_pseudonym, redeemed_at=clock.now())
         # `r` never joins the session: one INSERT writes it, and it is only read afterwards.
-        r.id = session.execute(_INSERT_REDEMPTION, _columns(r)).inserted_primary_key[0]
+        r.id = _INSERT_REDEMPTION.scalar(session, _columns(r))
         r.coupon_code = c.code
         post(session, kind="redemption", currency=r.currency, redemption_id=r.id,
              postings=postings.commission(r.owner_id, r.distributor_id, r.commission_amount)
@@ -68,20 +69,20 @@ def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str
         # Only an offer with a budget keeps count of its spending: every till redeeming it updates
         # its row and holds it locked until commit (PostgreSQL), so the budget is taken last, and
         # an offer without one is never touched here (its tills then do not queue on one row).
-        if c.budget is not None and not session.execute(
-                _SPEND_BUDGET, {"offer_id": c.offer_id, "discount": a.discount}).rowcount:
+        if c.budget is not None and not _SPEND_BUDGET.run(
+                session, {"offer_id": c.offer_id, "discount": a.discount}).rowcount:
             raise refuse(422, "budget_exhausted", "This offer's discount budget is used up.")
         return body
 
 
-# Built once: the statements of the money path, with their parameters bound at each call.
-_TAKE_A_USE = (update(Coupon.__table__).where(Coupon.id == bindparam("coupon_id"), Coupon.uses_left > 0)
-               .values(uses_left=Coupon.uses_left - 1))
-_SPEND_BUDGET = (update(Offer.__table__)
-                 .where(Offer.id == bindparam("offer_id"),
-                        Offer.budget_spent + bindparam("discount") <= Offer.budget)
-                 .values(budget_spent=Offer.budget_spent + bindparam("discount")))
-_INSERT_REDEMPTION = insert(Redemption.__table__)
+# The statements of the money path, compiled once (see `prepared`).
+_TAKE_A_USE = Prepared(update(Coupon.__table__).where(Coupon.id == bindparam("coupon_id"), Coupon.uses_left > 0)
+                       .values(uses_left=Coupon.uses_left - 1))
+_SPEND_BUDGET = Prepared(update(Offer.__table__)
+                         .where(Offer.id == bindparam("offer_id"),
+                                Offer.budget_spent + bindparam("discount") <= Offer.budget)
+                         .values(budget_spent=Offer.budget_spent + bindparam("discount")))
+_INSERT_REDEMPTION = insert_row(Redemption.__table__)
 
 
 def _columns(r: Redemption) -> dict:
