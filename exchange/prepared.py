@@ -18,7 +18,7 @@ from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class _Form:
     names: tuple[str, ...]              # bind names, in the order positional drivers take them
     positional: bool
     defaults: dict[str, Any]            # values bound in the statement itself (`uses_left > 0`)
-    convert_in: dict[str, Any]          # bind name → the type's bind processor
+    convert_in: tuple[Any, ...]         # per bind name: the type's bind processor or None
     row: type | None                    # a named tuple of the result columns, if any
     convert_out: tuple[Any, ...]        # per result column: the type's result processor or None
 
@@ -74,10 +74,9 @@ class Prepared:
         return None if row is None else row[0]
 
     def _form_and_cursor(self, session: Session):
-        connection = session.connection()
-        dialect = connection.dialect
+        dialect, driver_connection = _in_transaction(session)
         form = self._forms.get(dialect.name) or self._compile(dialect)
-        return form, connection.connection.driver_connection.cursor()
+        return form, driver_connection.cursor()
 
     def _compile(self, dialect) -> _Form:
         statement = self._statements.get(dialect.name, self._default)
@@ -89,8 +88,7 @@ class Prepared:
         form = _Form(
             sql=compiled.string, names=names, positional=positional,
             defaults={name: bind.effective_value for name, bind in binds.items() if not bind.required},
-            convert_in={name: processor for name, bind in binds.items()
-                        if (processor := bind.type._cached_bind_processor(dialect)) is not None},
+            convert_in=tuple(binds[name].type._cached_bind_processor(dialect) for name in names),
             row=namedtuple("Row", [c.key for c in columns]) if columns else None,
             convert_out=tuple(c.type._cached_result_processor(dialect, None) for c in columns))
         self._forms[dialect.name] = form
@@ -102,15 +100,32 @@ class Prepared:
         missing = [name for name in form.names if name not in values]
         if missing:
             raise KeyError(f"no value for {', '.join(missing)}")
-        convert = form.convert_in
-        converted = {name: (convert[name](values[name]) if name in convert else values[name])
-                     for name in form.names}
-        return tuple(converted[name] for name in form.names) if form.positional else converted
+        converted = [values[name] if convert is None else convert(values[name])
+                     for name, convert in zip(form.names, form.convert_in)]
+        return tuple(converted) if form.positional else dict(zip(form.names, converted))
 
     @staticmethod
     def _row(form: _Form, raw):
         return form.row._make(value if convert is None else convert(value)
                               for convert, value in zip(form.convert_out, raw))
+
+
+def _in_transaction(session: Session):
+    """The dialect and the driver's connection of the session's transaction (beginning one if
+    none is open). Remembered for the transaction: asking the session costs more than a statement."""
+    if isinstance(session, scoped_session):
+        session = session()
+    transaction = session.get_transaction()
+    known = session.info.get(_CONNECTION)
+    if transaction is not None and known is not None and known[0] is transaction:
+        return known[1], known[2]
+    connection = session.connection()
+    known = (session.get_transaction(), connection.dialect, connection.connection.driver_connection)
+    session.info[_CONNECTION] = known
+    return known[1], known[2]
+
+
+_CONNECTION = "prepared.connection"
 
 
 def insert_row(table) -> Prepared:

@@ -26,7 +26,6 @@ from ..prepared import Prepared
 from ..settlement.periods import Period
 from .models import Redemption
 from .pricing import commission_for
-from .scanning import coupon_reference
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +101,11 @@ def _coupon_in_context(by: str, lock: bool):
     return Prepared(query.with_for_update(of=C) if lock else query)
 
 
-def assess(till: Till, payload: str, order_amount: int, *, lock: bool = False) -> Assessment:
-    """Every check for redeeming `payload` on an order at `till` (from `till_store`)."""
+def assess(till: Till, reference: tuple[str, dict], order_amount: int, *, lock: bool = False) -> Assessment:
+    """Every check for redeeming the coupon `reference` names (from `scanning.coupon_reference`)
+    on an order at `till` (from `till_store`)."""
     now = clock.now()
-    by, params = coupon_reference(payload, till.merchant_id)
+    by, params = reference
     c = _coupon_in_context(by, lock).first(db.session, {**params, "now": now})
     if c is None:
         raise NotFound("No such coupon.", code="unknown_coupon")

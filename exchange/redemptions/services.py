@@ -19,6 +19,7 @@ from ..prepared import Prepared, insert_row
 from .checks import assess, refuse, till_store
 from .models import Redemption, Reversal
 from .pricing import clawback_for
+from .scanning import coupon_reference
 
 
 def verify(principal: Principal, payload: str, order_amount: int, store_id: int | None) -> dict:
@@ -26,7 +27,7 @@ def verify(principal: Principal, payload: str, order_amount: int, store_id: int 
     (`valid: false` with the refusal's code); a wrong store is still an error."""
     till = till_store(principal, store_id)
     try:
-        a = assess(till, payload, order_amount)
+        a = assess(till, coupon_reference(payload, till.merchant_id), order_amount)
     except DomainError as error:
         return {"valid": False, "code": error.code, "detail": error.detail, "discount": 0,
                 "payable": order_amount}
@@ -41,9 +42,13 @@ def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str
     """Redeem one use of the coupon, in one transaction with its ledger postings, audit event
     and idempotency record. This is the money path: prepared statements, no unit of work."""
     till = till_store(principal, store_id)
+    # The signature is checked before the transaction: on SQLite writes queue one at a time,
+    # and a request holds that queue only for what needs the database. (A refused token is
+    # still answered from the key if the key was used: see `run_idempotently`.)
+    reference = coupon_reference(payload, till.merchant_id)
     with transaction() as session:
         once.claim(session)
-        a = assess(till, payload, order_amount, lock=True)
+        a = assess(till, reference, order_amount, lock=True)
         c = a.coupon
         # Exactly once, whatever the concurrency: the database takes the use only if one is left.
         if not _TAKE_A_USE.run(session, {"coupon_id": c.id}).rowcount:

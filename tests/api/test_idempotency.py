@@ -3,6 +3,7 @@
 import uuid
 from datetime import timedelta
 
+import jwt
 from sqlalchemy import func, select
 
 from exchange import clock
@@ -50,6 +51,22 @@ def test_a_different_body_under_a_used_key_is_refused_and_not_stored(api, world,
     stored = _keys(session)
     assert_problem(_redeem(api, world, second["payload"], "till-1-order-3"), 422, "idempotency_conflict")
     assert _keys(session) == stored
+
+
+def test_a_retry_is_answered_from_its_key_even_after_the_coupons_signing_key_is_retired(api, app, world):
+    """The token is checked before the redemption's transaction, but a refusal of it must not
+    pre-empt the stored answer: a till that retries gets its 201 back, whatever changed since."""
+    coupon = _issue(api, world)
+    first = _redeem(api, world, coupon["payload"], "till-1-order-4")
+    assert first.status_code == 201
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["exchange", "rotate-keys"]).exit_code == 0
+    old_kid = jwt.get_unverified_header(coupon["payload"])["kid"]
+    assert runner.invoke(args=["exchange", "retire-key", old_kid]).exit_code == 0
+    again = _redeem(api, world, coupon["payload"], "till-1-order-4")
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert (again.status_code, again.get_json()) == (201, first.get_json())
+    assert_problem(_redeem(api, world, coupon["payload"], "till-1-order-5"), 400, "invalid_signature")
 
 
 def test_keys_past_their_retention_are_purged_and_younger_ones_kept(api, world, session):
