@@ -9,6 +9,10 @@ from ..orm import Base
 
 LIVE_STATUSES = ("proposed", "active", "paused")
 _LIVE_SQL = "status IN ('proposed', 'active', 'paused')"
+# The live-pair index's own predicate, to repeat in a query that looks a pair up: SQLite uses a
+# partial index only when the query's terms include the index's WHERE word for word (`status =
+# 'active'` alone does not qualify it), and otherwise scans every partnership.
+LIVE_PAIR = text(f"partnerships.{_LIVE_SQL}")
 
 
 class Partnership(Base):

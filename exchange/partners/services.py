@@ -15,7 +15,7 @@ from ..extensions import db
 from ..merchants.models import Merchant
 from ..orm import transaction
 from .lifecycle import Side, next_status
-from .models import LIVE_STATUSES, Partnership, PartnershipTerms
+from .models import LIVE_PAIR, Partnership, PartnershipTerms
 
 
 def _new_terms(partnership: Partnership, version: int, by: int, terms: dict) -> PartnershipTerms:
@@ -47,7 +47,7 @@ def propose_partnership(principal: Principal, partner_id: int, terms: dict) -> P
                            "competitors.", code="competitor")
         existing = session.scalar(select(Partnership.id).where(
             Partnership.low_id == min(me, partner_id), Partnership.high_id == max(me, partner_id),
-            Partnership.status.in_(LIVE_STATUSES)))
+            LIVE_PAIR))
         if existing:
             raise Conflict("You already have a live partnership with this merchant.",
                            code="partnership_exists", partnership_id=existing)
@@ -193,7 +193,7 @@ def active_partnership(a: int, b: int, at: datetime) -> tuple[Partnership, Partn
     status active, accepted terms in force, and inside their starts_at/ends_at window."""
     partnership = db.session.scalar(select(Partnership).where(
         Partnership.low_id == min(a, b), Partnership.high_id == max(a, b),
-        Partnership.status == "active"))
+        Partnership.status == "active", LIVE_PAIR))
     if partnership is None:
         return None
     terms = terms_in_force(partnership, at)

@@ -21,7 +21,7 @@ from ..extensions import db
 from ..merchants.models import Store
 from ..offers.models import Offer
 from ..offers.pricing import discount_for
-from ..partners.models import Partnership, PartnershipTerms
+from ..partners.models import LIVE_PAIR, Partnership, PartnershipTerms
 from ..prepared import Prepared
 from ..settlement.periods import Period
 from .models import Redemption
@@ -88,7 +88,7 @@ def _coupon_in_context(by: str, lock: bool):
         .join(O, O.id == C.offer_id)
         .outerjoin(P, and_(P.low_id == case((owner_first, O.owner_id), else_=C.distributor_id),
                            P.high_id == case((owner_first, C.distributor_id), else_=O.owner_id),
-                           P.status == "active"))
+                           P.status == "active", LIVE_PAIR))
         .outerjoin(T, and_(T.partnership_id == P.id, T.effective_from <= now,
                            or_(T.effective_until.is_(None), T.effective_until > now)))
         .where({"code": C.code == bindparam("code"),
