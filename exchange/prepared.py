@@ -15,6 +15,8 @@ still begins and commits. Everything off the hot path uses the session as usual.
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +37,7 @@ class _Form:
 
 
 class Prepared:
-    """A Core statement to run many times: `rows`, `first`, `scalar`, `run`, `run_many`."""
+    """A Core statement to run many times: `rows`, `first`, `scalar`, `count`, `run`, `run_many`."""
 
     def __init__(self, statement, *, per_dialect: dict[str, Any] | None = None):
         self._statements = per_dialect or {}
@@ -47,11 +49,20 @@ class Prepared:
         """One statement per dialect name (e.g. each dialect's own `INSERT … ON CONFLICT`)."""
         return cls(None, per_dialect=statements)
 
-    def run(self, session: Session, params: dict[str, Any] | None = None):
-        """Execute once; the driver's cursor (for `rowcount`, or to fetch from)."""
+    def run(self, session: Session, params: dict[str, Any] | None = None) -> None:
+        """Execute once, for its effect alone (in a `pipelined` block it is only queued)."""
         form, cursor = self._form_and_cursor(session)
         cursor.execute(form.sql, self._bind(form, params or {}))
-        return cursor
+
+    def count(self, session: Session, params: dict[str, Any] | None = None) -> int:
+        """Execute once; how many rows it matched, as the database answered it."""
+        form, cursor = self._form_and_cursor(session)
+        cursor.execute(form.sql, self._bind(form, params or {}))
+        pipeline = _pipeline_of(session)
+        if pipeline is not None:
+            # A queued statement's row count reads -1 (which is true!) until its answer is in.
+            pipeline.sync()
+        return cursor.rowcount
 
     def run_many(self, session: Session, params: list[dict[str, Any]]) -> None:
         form, cursor = self._form_and_cursor(session)
@@ -113,8 +124,7 @@ class Prepared:
 def _in_transaction(session: Session):
     """The dialect and the driver's connection of the session's transaction (beginning one if
     none is open). Remembered for the transaction: asking the session costs more than a statement."""
-    if isinstance(session, scoped_session):
-        session = session()
+    session = _session(session)
     transaction = session.get_transaction()
     known = session.info.get(_CONNECTION)
     if transaction is not None and known is not None and known[0] is transaction:
@@ -125,7 +135,35 @@ def _in_transaction(session: Session):
     return known[1], known[2]
 
 
+@contextmanager
+def pipelined(session: Session) -> Iterator[None]:
+    """Statements in this block go to PostgreSQL together, without waiting for each answer,
+    up to the first one whose rows are read (`first`, `scalar`, `rows`, `count`): psycopg's
+    pipeline mode, one round trip for a run of INSERTs. An error in any of them surfaces at that
+    read or at the end of the block, and fails the transaction as usual. SQLite runs each
+    statement as it comes (there is no round trip to save)."""
+    dialect, driver_connection = _in_transaction(session)
+    if dialect.name != "postgresql":
+        yield
+        return
+    with driver_connection.pipeline() as pipeline:
+        _session(session).info[_PIPELINE] = pipeline
+        try:
+            yield
+        finally:
+            del _session(session).info[_PIPELINE]
+
+
+def _pipeline_of(session: Session):
+    return _session(session).info.get(_PIPELINE)
+
+
+def _session(session) -> Session:
+    return session() if isinstance(session, scoped_session) else session
+
+
 _CONNECTION = "prepared.connection"
+_PIPELINE = "prepared.pipeline"
 
 
 def insert_row(table) -> Prepared:

@@ -325,3 +325,28 @@ def test_only_an_offer_with_a_budget_counts_its_spending(api, world, session):
     # redemption (its tills do not queue on it).
     assert mine[world.offer["id"]]["budget"] is None and mine[world.offer["id"]]["budget_spent"] is None
     assert session.get(Offer, world.offer["id"]).budget_spent == 0
+
+
+def test_a_write_that_fails_after_the_use_is_taken_leaves_nothing_and_the_retry_succeeds(
+        api, world, session, monkeypatch):
+    """On PostgreSQL the ledger entries, audit event and stored response travel together
+    (`prepared.pipelined`), so a failure among them surfaces only at the response's insert: the
+    whole redemption must still roll back, the use included."""
+    from exchange import audit
+    from exchange.coupons.models import Coupon
+    from exchange.idempotency import IdempotencyRecord
+    from exchange.ledger.models import LedgerTransaction
+
+    coupon = issue(api, world)
+    real_record = audit.record
+    monkeypatch.setattr(audit, "record", lambda s, **kw: real_record(s, **{**kw, "actor": None}))  # NOT NULL
+    failed = redeem(api, world.maternity.terminal_key, coupon["payload"], idem="till-1-broken")
+    assert_problem(failed, 500, "internal_error")
+    counts = [session.scalar(select(func.count()).select_from(model))
+              for model in (Redemption, LedgerTransaction, LedgerEntry, IdempotencyRecord)]
+    assert counts == [0, 0, 0, 0]
+    assert session.scalars(select(Coupon.uses_left)).all() == [1]  # the one coupon keeps its use
+    monkeypatch.setattr(audit, "record", real_record)
+    retried = redeem(api, world.maternity.terminal_key, coupon["payload"], idem="till-1-broken")
+    assert retried.status_code == 201, retried.get_json()
+    assert check_ledger(session) == []
