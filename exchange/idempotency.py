@@ -32,7 +32,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from . import clock
 from .errors import DomainError
 from .orm import Base, transaction
-from .prepared import Prepared
+from .prepared import Prepared, row_values
 
 RETENTION = timedelta(hours=48)
 MAX_KEY = 255
@@ -154,8 +154,8 @@ R = IdempotencyRecord
 _FIND = Prepared(select(R.id, R.request_hash, R.response_status, R.response_body, R.created_at).where(
     R.merchant_id == bindparam("merchant_id"), R.key == bindparam("key")))
 _INSERT_NEW = Prepared.per_dialect({dialect.dialect.name: dialect.insert(R.__table__).values(
-    {c.key: bindparam(c.key) for c in R.__table__.columns if c.key != "id"}).on_conflict_do_nothing(
-    index_elements=["merchant_id", "key"]).returning(R.id) for dialect in (postgresql, sqlite)})
+    row_values(R.__table__)).on_conflict_do_nothing(index_elements=["merchant_id", "key"]).returning(R.id)
+    for dialect in (postgresql, sqlite)})
 _LOCK_AND_FIND = Prepared(
     select(func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("name"), 0)).label("locked"),
            R.id, R.request_hash, R.response_status, R.response_body, R.created_at)

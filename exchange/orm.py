@@ -61,6 +61,8 @@ def transaction() -> Iterator[Session]:
     bind = session.get_bind()
     sqlite = bind.dialect.name == "sqlite"
     if sqlite and isinstance(bind, Engine):
+        # The server's sessions. A session bound to a connection (the tests' outer transaction,
+        # rolled back after each test) cannot restart its transaction on the driver: below.
         with _sqlite_writer(session):
             yield session
         return

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam, insert
 from sqlalchemy.orm import Session, scoped_session
 
 
@@ -37,7 +38,7 @@ class _Form:
 
 
 class Prepared:
-    """A Core statement to run many times: `rows`, `first`, `scalar`, `count`, `run`, `run_many`."""
+    """A Core statement to run many times: `first`, `scalar`, `count`, `run`, `run_many`."""
 
     def __init__(self, statement, *, per_dialect: dict[str, Any] | None = None):
         self._statements = per_dialect or {}
@@ -67,11 +68,6 @@ class Prepared:
     def run_many(self, session: Session, params: list[dict[str, Any]]) -> None:
         form, cursor = self._form_and_cursor(session)
         cursor.executemany(form.sql, [self._bind(form, p) for p in params])
-
-    def rows(self, session: Session, params: dict[str, Any] | None = None) -> list:
-        form, cursor = self._form_and_cursor(session)
-        cursor.execute(form.sql, self._bind(form, params or {}))
-        return [self._row(form, raw) for raw in cursor.fetchall()]
 
     def first(self, session: Session, params: dict[str, Any] | None = None):
         """The first result row as a named tuple, or None."""
@@ -108,9 +104,7 @@ class Prepared:
     @staticmethod
     def _bind(form: _Form, params: dict[str, Any]):
         values = {**form.defaults, **params} if form.defaults else params
-        missing = [name for name in form.names if name not in values]
-        if missing:
-            raise KeyError(f"no value for {', '.join(missing)}")
+        # A parameter the caller left out raises KeyError naming it.
         converted = [values[name] if convert is None else convert(values[name])
                      for name, convert in zip(form.names, form.convert_in)]
         return tuple(converted) if form.positional else dict(zip(form.names, converted))
@@ -138,7 +132,7 @@ def _in_transaction(session: Session):
 @contextmanager
 def pipelined(session: Session) -> Iterator[None]:
     """Statements in this block go to PostgreSQL together, without waiting for each answer,
-    up to the first one whose rows are read (`first`, `scalar`, `rows`, `count`): psycopg's
+    up to the first one whose rows are read (`first`, `scalar`, `count`): psycopg's
     pipeline mode, one round trip for a run of INSERTs. An error in any of them surfaces at that
     read or at the end of the block, and fails the transaction as usual. SQLite runs each
     statement as it comes (there is no round trip to save)."""
@@ -168,7 +162,10 @@ _PIPELINE = "prepared.pipeline"
 
 def insert_row(table) -> Prepared:
     """INSERT of one row of `table`, every column but `id` given, RETURNING the new `id`."""
-    from sqlalchemy import bindparam, insert
+    return Prepared(insert(table).values(row_values(table)).returning(table.c.id))
 
-    return Prepared(insert(table).values({c.key: bindparam(c.key) for c in table.columns if c.key != "id"})
-                    .returning(table.c.id))
+
+def row_values(table) -> dict:
+    """A parameter for every column of `table` but `id`: an INSERT compiled with all of them,
+    so one compiled form serves every call."""
+    return {c.key: bindparam(c.key) for c in table.columns if c.key != "id"}
