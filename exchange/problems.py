@@ -79,7 +79,9 @@ _HTTP_CODES = {
 
 
 def handle_domain_error(error: DomainError) -> Response:
-    headers = {"WWW-Authenticate": 'Bearer realm="exchange"'} if error.status == 401 else None
+    headers = {"WWW-Authenticate": 'Bearer realm="exchange"'} if error.status == 401 else {}
+    if getattr(error, "retry_after", None):
+        headers["Retry-After"] = str(error.retry_after)
     return problem(error.status, error.code, error.title, error.detail, headers=headers, **error.extra)
 
 

@@ -1,0 +1,120 @@
+"""SQLite: the database files briefly unwritable (as with a disk fault), then writable again.
+Writes answer 503 problem+json while it lasts, reads go on, the health answer says the
+database cannot be written, and every worker writes again afterwards without a restart (SPEC
+§4.12, issue 12 item 8). A connection SQLite opened during the episode is read-only for its
+whole life: the fix is that the workers drop such connections.
+
+The episode must really stop the server's writes, which chmod alone does not: root ignores file
+modes, and open file descriptors keep writing. As root the files are made immutable (`chattr
++i`: even root's open descriptors then fail); otherwise they are made read-only and the workers
+reloaded (SIGHUP), so that they open the database during the episode — how the workers of the
+original report got stuck. The test checks that writes really fail before it asserts recovery.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.databases import fresh_database
+from tests.e2e.conftest import start_server, stop_server
+from tests.e2e.probes import KeepAlive, assert_problem, logged
+from tests.e2e.world import issue, stroller_and_maternity
+
+pytestmark = pytest.mark.e2e
+WORKERS = 2
+
+
+class Unwritable:
+    """The database's files made unwritable for the server, and writable again."""
+
+    def __init__(self, database: Path, proc):
+        # Not the -shm file: SQLite maps it into memory, and a write to an immutable mapping
+        # is a SIGBUS that kills the process instead of failing the write.
+        self.files = [database, Path(f"{database}-wal")]
+        self.proc, self.as_root = proc, os.geteuid() == 0
+
+    def __enter__(self):
+        if self.as_root:
+            subprocess.run(["chattr", "+i", *map(str, self.files)], check=True)
+        else:
+            for path in self.files:
+                path.chmod(0o444)
+            os.kill(self.proc.pid, signal.SIGHUP)  # new workers open the read-only files
+            time.sleep(3)
+        return self
+
+    def __exit__(self, *exc):
+        if self.as_root:
+            subprocess.run(["chattr", "-i", *map(str, self.files)], check=True)
+        else:
+            for path in self.files:
+                path.chmod(0o644)
+
+
+def _redeem(client, maternity, payload, idem):
+    return client.request("POST", "/api/v1/redemptions", {
+        "payload": payload, "order_amount": 25000, "store_id": maternity["store_id"]}, maternity["key"],
+        headers={"Idempotency-Key": idem})
+
+
+def test_a_read_only_episode_answers_503_and_every_worker_writes_again_after(tmp_path):
+    with fresh_database(None, tmp_path) as url:
+        database = Path(url.removeprefix("sqlite:///"))
+        proc, server = start_server(url, tmp_path, workers=WORKERS)
+        episode = None
+        try:
+            stroller, maternity, offer = stroller_and_maternity(server)
+            payloads = [c["payload"] for c in issue(server, stroller, offer, count=60)]
+            assert _redeem(server, maternity, payloads.pop(), "before")[0] == 201
+            refused = {}
+            with Unwritable(database, proc) as episode:
+                pinned = KeepAlive(server)
+                # Writes really fail now, on the connection the worker already had and on the
+                # read-only ones it opens after dropping it.
+                for i in range(4):
+                    idem = f"during-{i}"
+                    refused[idem] = payloads.pop()
+                    answer = _redeem(pinned, maternity, refused[idem], idem)
+                    assert_problem(answer, 503, "database_not_writable")
+                    assert int(answer[1]["Retry-After"]) > 0
+                # Reads go on, and the worker says its database cannot be written.
+                assert pinned.request("GET", "/api/v1/merchants/me", key=maternity["key"])[0] == 200
+                status, _, body = pinned.request("POST", "/api/v1/redemptions/verify", {
+                    "payload": payloads[-1], "order_amount": 25000, "store_id": maternity["store_id"]},
+                    maternity["key"])
+                assert status == 200 and json.loads(body)["valid"] is True
+                status, _, body = pinned.request("GET", "/healthz")
+                assert (status, json.loads(body)) == (200, {"status": "degraded", "database": "not_writable",
+                                                            "rate_limits": "per_process"})
+                pinned.close()
+                # Every worker meets the episode (new connections land on either).
+                for i in range(6):
+                    idem = f"during-any-{i}"
+                    refused[idem] = payloads.pop()
+                    assert_problem(_redeem(server, maternity, refused[idem], idem), 503, "database_not_writable")
+            assert logged(server, "database cannot be written; writes answer 503 until it can")
+
+            # Writable again. A connection opened during the episode may refuse one more write
+            # (then it is dropped); after that every write of every worker succeeds.
+            answers = [_redeem(server, maternity, payloads.pop(), str(uuid.uuid4()))[0] for _ in range(30)]
+            assert set(answers) <= {201, 503}, answers
+            first_success = answers.index(201)
+            assert first_success <= 2 * WORKERS and set(answers[first_success:]) == {201}, answers
+            for idem, payload in refused.items():  # refused with 503, nothing was written: retry works
+                status, _, body = _redeem(server, maternity, payload, idem)
+                assert status == 201, body
+            healths = [json.loads(server.request("GET", "/healthz")[2]) for _ in range(8)]
+            assert all(h["database"] == "writable" and h["status"] == "ok" for h in healths), healths
+            result = server.flask("exchange", "check-ledger")
+            assert result.returncode == 0, result.stderr + result.stdout
+            assert "attempt to write a readonly database" not in result.stderr
+        finally:
+            if episode is not None and episode.as_root:
+                subprocess.run(["chattr", "-i", *map(str, episode.files)], check=False)
+            stop_server(proc)
