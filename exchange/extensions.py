@@ -81,7 +81,7 @@ class Database:
         outages.note_failure(kind, error)
         self.drop_connections()
         return problem(503, kind, "Service Unavailable", outages.DETAIL[kind],
-                       headers={"Retry-After": str(outages.RETRY_AFTER_SECONDS)})
+                       retry_after=outages.RETRY_AFTER_SECONDS)
 
     def drop_connections(self) -> None:
         """Close this request's connection and every pooled one of this process: the next

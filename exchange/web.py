@@ -59,7 +59,7 @@ class Health(MethodView):
             outages.note_failure(outages.UNAVAILABLE, error)
             db.drop_connections()
             return problem(503, outages.UNAVAILABLE, "Service Unavailable", outages.DETAIL[outages.UNAVAILABLE],
-                           headers={"Retry-After": str(outages.RETRY_AFTER_SECONDS)})
+                           retry_after=outages.RETRY_AFTER_SECONDS)
         outages.note_connected()
         state = {"database": "writable" if outages.seen.writable else "not_writable",
                  "rate_limits": _rate_limit_state()}
@@ -104,7 +104,10 @@ def _buffer_chunked_body() -> None:
 
 def _security_headers(response):
     headers = response.headers
-    if response.status_code not in (202, 429, 503):
+    own_wait = getattr(response, "own_retry_after", None)
+    if own_wait:
+        headers["Retry-After"] = own_wait  # not the rate limiter's (see `problems.problem`)
+    elif response.status_code not in (202, 429, 503):
         # The rate limiter adds it to every answer; it means "wait" only on a refusal or a
         # "not ready yet".
         headers.pop("Retry-After", None)

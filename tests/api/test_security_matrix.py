@@ -401,3 +401,16 @@ def test_the_throttle_can_be_switched_off(api, app, world, default_auth_failure_
     statuses = {api.get("/api/v1/merchants/me", "not-a-key", environ_base=ATTACKER).status_code
                 for _ in range(default_auth_failure_limit + 5)}
     assert statuses == {401}
+
+
+def test_a_throttled_address_is_told_its_own_wait_not_the_routes_limit(api, app, world, default_auth_failure_limit,
+                                                                       monkeypatch):
+    # Verify has limits of its own (an hour's window here); the wait that matters is the throttle's.
+    monkeypatch.setitem(app.config, "REDEMPTION_RATE_LIMIT", "1000 per hour")
+    monkeypatch.setitem(app.config, "REDEMPTION_IP_RATE_LIMIT", "off")
+    scan = {"payload": "ABCD-EFGH-JKMNP", "order_amount": 25000}
+    for _ in range(default_auth_failure_limit):
+        api.post("/api/v1/redemptions/verify", "not-a-key", json=scan, environ_base=ATTACKER)
+    r = api.post("/api/v1/redemptions/verify", world.maternity.terminal_key, json=scan, environ_base=ATTACKER)
+    assert_problem(r, 429, "authentication_throttled")
+    assert 0 < int(r.headers["Retry-After"]) <= 60
