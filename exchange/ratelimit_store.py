@@ -3,16 +3,15 @@
 Tills must keep redeeming when Redis is down (SPEC §4.12). Flask-Limiter's in-memory fallback
 (`RATELIMIT_IN_MEMORY_FALLBACK_ENABLED`, set whenever `EXCHANGE_REDIS_URL` is) counts in each
 worker's memory while the store cannot be reached: every limit still holds within a process,
-so a server lets through at most its number of workers times a limit. Flask-Limiter probes the
-store again now and then (1, 2, 4 … 32 s apart) on rate-limited requests and goes back to it
-when it answers.
+so a server lets through at most its number of workers times a limit. Meanwhile Flask-Limiter's
+before-request hook pings the store now and then (1, 2, 4 … 32 s apart, on whichever request
+comes) and goes back to it when it answers.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -24,8 +23,6 @@ T = TypeVar("T")
 # A store that is down must cost a request little: connection refused is immediate, but an
 # address that does not answer would otherwise hold each request for the OS's connect timeout.
 STORE_TIMEOUT_SECONDS = 0.5
-# How often `count` (failed authentications) looks for a store that went away to come back.
-PROBE_SECONDS = 5.0
 
 
 class Limiter(flask_limiter.Limiter):
@@ -40,7 +37,6 @@ class Limiter(flask_limiter.Limiter):
     """
 
     _degraded = False
-    _next_probe = 0.0
 
     @property
     def degraded(self) -> bool:
@@ -65,19 +61,13 @@ class Limiter(flask_limiter.Limiter):
     def count(self, step: Callable[[RateLimiter], T]) -> T:
         """`step(strategy)` on the store limits are counted in now, for counts Flask-Limiter's
         decorators do not make (failed authentications). A store failure switches to memory
-        just as Flask-Limiter's own checks do; while switched, the store is probed every
-        PROBE_SECONDS so these counts, too, go back to it."""
-        if self._degraded and time.monotonic() >= self._next_probe:
-            self._next_probe = time.monotonic() + PROBE_SECONDS
-            if self.storage.check():
-                self._storage_dead = False
+        just as Flask-Limiter's own checks do (and its probes switch back)."""
         try:
             return step(self.limiter)
         except Exception:
             if self._degraded or not self._in_memory_fallback_enabled:
                 raise
             self._storage_dead = True
-            self._next_probe = time.monotonic() + PROBE_SECONDS
             return step(self.limiter)
 
 

@@ -23,7 +23,7 @@ docs_files = Blueprint("docs_files", __name__)
 
 class HealthSchema(ma.Schema):
     """What the worker that answers knows. It runs one `SELECT 1` and reads flags that failures
-    set and successes clear (docs/operations.md): no other query, no write, no call to Redis."""
+    set and successes clear (docs/operations.md): no other query, no write."""
 
     status = ma.fields.String(validate=ma.validate.OneOf(["ok", "degraded"]), metadata={
         "description": "`ok`: everything as configured; `degraded`: serving, but `database` or "

@@ -76,8 +76,8 @@ def test_tills_keep_redeeming_through_a_redis_outage_and_limits_are_shared_again
         assert went_away and set(went_away.values()) == {1}, went_away
 
         store.start()  # the same port, empty
-        # Every worker that fell back finds Redis again on a later rate-limited request
-        # (Flask-Limiter probes it 1, 2, 4 … 32 s apart), without a restart.
+        # Every worker that fell back finds Redis again on a later request (Flask-Limiter pings
+        # it 1, 2, 4 … 32 s apart), without a restart.
         deadline = time.monotonic() + 90
         while not set(logged(server, CAME_BACK)) >= set(logged(server, WENT_AWAY)):
             assert time.monotonic() < deadline, (logged(server, WENT_AWAY), logged(server, CAME_BACK))

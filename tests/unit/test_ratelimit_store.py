@@ -1,8 +1,10 @@
 """The rate-limit store going away and coming back, for the counts the exchange makes itself
-(failed authentications): they fall back to memory, say so once, and return to Redis. The
-route limits' own fallback, through gunicorn: tests/e2e/test_rate_limit_store_outage.py."""
+(failed authentications): they fall back to memory, say so once, and return to Redis when
+Flask-Limiter's probe finds it again. The route limits' own fallback, through gunicorn:
+tests/e2e/test_rate_limit_store_outage.py."""
 
 import logging
+import time
 
 from flask import Flask
 from limits import parse
@@ -21,19 +23,19 @@ class _Lines(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _limiter(url: str) -> Limiter:
+def _limiter(url: str) -> tuple[Limiter, Flask]:
     app = Flask(__name__)
     app.config.update(RATELIMIT_STORAGE_URI=url, RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
                       RATELIMIT_STORAGE_OPTIONS=storage_options(url))
     limiter = Limiter(key_func=lambda: "test")
     limiter.init_app(app)
-    return limiter
+    app.add_url_rule("/anything", "anything", lambda: "")
+    return limiter, app
 
 
-def test_counts_fall_back_to_memory_while_redis_is_away_and_go_back_to_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(ratelimit_store, "PROBE_SECONDS", 0.0)
+def test_counts_fall_back_to_memory_while_redis_is_away_and_go_back_to_it(tmp_path):
     store = RedisServer(tmp_path)  # not started yet: the store is away
-    limiter, limit = _limiter(store.url), parse("3 per minute")
+    (limiter, app), limit = _limiter(store.url), parse("3 per minute")
     lines = _Lines()
     ratelimit_store.log.addHandler(lines)
     level = ratelimit_store.log.level
@@ -45,8 +47,13 @@ def test_counts_fall_back_to_memory_while_redis_is_away_and_go_back_to_it(tmp_pa
         assert limiter.degraded
         store.start()
         try:
+            # Any request lets Flask-Limiter ping the store, at most every 1, 2, 4 … s.
+            deadline = time.monotonic() + 10
+            while limiter.degraded:
+                assert time.monotonic() < deadline, "the store was not found again"
+                app.test_client().get("/anything")
+                time.sleep(0.2)
             assert limiter.count(lambda s: s.hit(limit, "k")) is True  # a fresh count, in Redis
-            assert not limiter.degraded
             assert store.keys("LIMITS*"), "not counted in Redis"
         finally:
             store.stop()
