@@ -30,7 +30,7 @@ class Limiter(flask_limiter.Limiter):
 
     Flask-Limiter keeps "the store is down, count in memory" in its attribute `_storage_dead`.
     Catching the assignments to it gives `/healthz` a flag that the failure itself sets and the
-    recovery clears (no probe of its own: health stays cheap), and the log one line per change
+    recovery clears (health reads it; it does not ask Redis), and the log one line per change
     instead of one per request. (Flask-Limiter's own messages go to a logger with only a
     NullHandler.) The version is pinned; `tests/e2e/test_rate_limit_store_outage.py` would
     notice if this attribute changed meaning.
