@@ -5,10 +5,15 @@ database cannot be written, and every worker writes again afterwards without a r
 whole life: the fix is that the workers drop such connections.
 
 The episode must really stop the server's writes, which chmod alone does not: root ignores file
-modes, and open file descriptors keep writing. As root the files are made immutable (`chattr
-+i`: even root's open descriptors then fail); otherwise they are made read-only and the workers
-reloaded (SIGHUP), so that they open the database during the episode — how the workers of the
-original report got stuck. The test checks that writes really fail before it asserts recovery.
+modes, and open file descriptors keep writing. Two ways, each checked to make writes fail before
+recovery is asserted:
+
+* immutable files (`chattr +i`, as root): even the connections the workers already hold fail
+  ("disk I/O error"), and the ones they open next are read-only;
+* read-only files and a reload of the workers (SIGHUP), so that they open the database during
+  the episode — how the workers of the original report got stuck: without dropping those
+  connections not one write succeeds afterwards. Run as root, the server is started without the
+  capabilities that let root ignore file modes (`setpriv`), as an unprivileged server would be.
 """
 
 import json
@@ -30,17 +35,25 @@ pytestmark = pytest.mark.e2e
 WORKERS = 2
 
 
+ROOT = os.geteuid() == 0
+IMMUTABLE, READ_ONLY = "immutable files", "read-only files, reloaded workers"
+# Without root there is no chattr; root can do both.
+WAYS = [IMMUTABLE, READ_ONLY] if ROOT else [READ_ONLY]
+# Capabilities that let root write whatever a file's mode says.
+AS_UNPRIVILEGED = ("setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner,-linux_immutable",
+                   "--inh-caps=-all")
+
+
 class Unwritable:
     """The database's files made unwritable for the server, and writable again."""
 
-    def __init__(self, database: Path, proc):
+    def __init__(self, way: str, database: Path, proc):
         # Not the -shm file: SQLite maps it into memory, and a write to an immutable mapping
         # is a SIGBUS that kills the process instead of failing the write.
-        self.files = [database, Path(f"{database}-wal")]
-        self.proc, self.as_root = proc, os.geteuid() == 0
+        self.way, self.files, self.proc = way, [database, Path(f"{database}-wal")], proc
 
     def __enter__(self):
-        if self.as_root:
+        if self.way == IMMUTABLE:
             subprocess.run(["chattr", "+i", *map(str, self.files)], check=True)
         else:
             for path in self.files:
@@ -50,8 +63,11 @@ class Unwritable:
         return self
 
     def __exit__(self, *exc):
-        if self.as_root:
-            subprocess.run(["chattr", "-i", *map(str, self.files)], check=True)
+        self.undo(check=True)
+
+    def undo(self, check=False):
+        if self.way == IMMUTABLE:
+            subprocess.run(["chattr", "-i", *map(str, self.files)], check=check)
         else:
             for path in self.files:
                 path.chmod(0o644)
@@ -63,17 +79,19 @@ def _redeem(client, maternity, payload, idem):
         headers={"Idempotency-Key": idem})
 
 
-def test_a_read_only_episode_answers_503_and_every_worker_writes_again_after(tmp_path):
+@pytest.mark.parametrize("way", WAYS)
+def test_a_read_only_episode_answers_503_and_every_worker_writes_again_after(tmp_path, way):
     with fresh_database(None, tmp_path) as url:
         database = Path(url.removeprefix("sqlite:///"))
-        proc, server = start_server(url, tmp_path, workers=WORKERS)
+        prefix = AS_UNPRIVILEGED if way == READ_ONLY and ROOT else ()
+        proc, server = start_server(url, tmp_path, workers=WORKERS, prefix=prefix)
         episode = None
         try:
             stroller, maternity, offer = stroller_and_maternity(server)
             payloads = [c["payload"] for c in issue(server, stroller, offer, count=60)]
             assert _redeem(server, maternity, payloads.pop(), "before")[0] == 201
             refused = {}
-            with Unwritable(database, proc) as episode:
+            with Unwritable(way, database, proc) as episode:
                 pinned = KeepAlive(server)
                 # Writes really fail now, on the connection the worker already had and on the
                 # read-only ones it opens after dropping it.
@@ -115,6 +133,6 @@ def test_a_read_only_episode_answers_503_and_every_worker_writes_again_after(tmp
             assert result.returncode == 0, result.stderr + result.stdout
             assert "attempt to write a readonly database" not in result.stderr
         finally:
-            if episode is not None and episode.as_root:
-                subprocess.run(["chattr", "-i", *map(str, episode.files)], check=False)
+            if episode is not None:
+                episode.undo()  # immutable files could not even be removed
             stop_server(proc)
