@@ -13,8 +13,8 @@ command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || missing+=(fonts-noto-cjk)
 command -v redis-server >/dev/null || missing+=(redis-server)
 # The database-outage test stops and starts a throw-away PostgreSQL cluster of its own (initdb,
-# pg_ctl); the SQLite read-only test makes files immutable (chattr) and, as root, runs
-# PostgreSQL's programs as its user (runuser).
+# pg_ctl; as root through runuser); the SQLite read-only test makes files immutable (chattr) and
+# runs a server without root's file-mode override (setpriv, util-linux like runuser).
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 command -v chattr >/dev/null || missing+=(e2fsprogs)
 command -v runuser >/dev/null || missing+=(util-linux)
