@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, or_, select
 
-from .. import clock
 from ..auth import Principal
 from ..coupons.models import Coupon
 from ..errors import DomainError, Forbidden, NotFound, Unprocessable
@@ -24,7 +23,7 @@ from ..offers.pricing import discount_for
 from ..partners.models import LIVE_PAIR, Partnership, PartnershipTerms
 from ..prepared import Prepared
 from ..settlement.periods import Period
-from .models import Redemption
+from . import limits
 from .pricing import commission_for
 
 
@@ -101,10 +100,12 @@ def _coupon_in_context(by: str, lock: bool):
     return Prepared(query.with_for_update(of=C) if lock else query)
 
 
-def assess(till: Till, reference: tuple[str, dict], order_amount: int, *, lock: bool = False) -> Assessment:
+def assess(till: Till, reference: tuple[str, dict], order_amount: int, *, at: datetime,
+           lock: bool = False) -> Assessment:
     """Every check for redeeming the coupon `reference` names (from `scanning.coupon_reference`)
-    on an order at `till` (from `till_store`)."""
-    now = clock.now()
+    on an order at `till` (from `till_store`), at the instant `at` (the redemption's own: the
+    same instant prices it, dates it, counts it against the month's cap and posts it)."""
+    now = at
     by, params = reference
     c = _coupon_in_context(by, lock).first(db.session, {**params, "now": now})
     if c is None:
@@ -128,40 +129,37 @@ def assess(till: Till, reference: tuple[str, dict], order_amount: int, *, lock: 
                                               f"{c.currency} minor units.")
     if c.uses_left <= 0:
         raise refuse(409, "coupon_exhausted", "This coupon has already been used.")
-    _customer_limit(c)
+    if c.per_customer_limit is not None and c.customer_pseudonym is not None and limits.customer_uses(
+            db.session, offer_id=c.offer_id, pseudonym=c.customer_pseudonym) >= c.per_customer_limit:
+        raise customer_limit_reached()
     discount = discount_for(discount_type=c.discount_type, amount=c.discount_amount,
                             rate_bps=c.discount_rate_bps, max_amount=c.max_discount,
                             order_amount=order_amount)
     if c.budget is not None and c.budget_spent + discount > c.budget:
-        raise refuse(422, "budget_exhausted", "This offer's discount budget is used up.")
+        raise budget_exhausted()
     paid = order_amount - discount
     commission = commission_for(c.commission_type, c.rate_bps, c.fixed_amount, paid)
-    _monthly_cap(c, commission, now)
+    if c.monthly_cap is not None and limits.commission_so_far(
+            db.session, partnership_id=c.partnership_id, **settlement_month(now)) + commission > c.monthly_cap:
+        raise cap_reached()
     return Assessment(c, till, order_amount, discount, paid, commission)
 
 
-def _customer_limit(c) -> None:
-    if c.per_customer_limit is None or c.customer_pseudonym is None:
-        return
-    used = db.session.scalar(select(func.count()).select_from(Redemption).where(
-        Redemption.offer_id == c.offer_id, Redemption.customer_pseudonym == c.customer_pseudonym,
-        Redemption.refunded_amount < Redemption.paid_amount))
-    if used >= c.per_customer_limit:
-        raise refuse(422, "customer_limit_reached", "This customer has used this offer as often as it allows.")
-
-
-def _month_start(at: datetime) -> datetime:
-    """The start of `at`'s settlement month (the cap counts what settles together)."""
+def settlement_month(at: datetime) -> dict:
+    """The settlement month `at` belongs to: its name and bounds (caps count what settles together)."""
     zone = current_app.config["SETTLEMENT_TZ"]
-    return Period.containing(at, zone).starts_at(zone)
+    period = Period.containing(at, zone)
+    return {"period": str(period), "starts_at": period.starts_at(zone), "ends_at": period.ends_at(zone)}
 
 
-def _monthly_cap(c, commission: int, now: datetime) -> None:
-    if c.monthly_cap is None:
-        return
-    owed = db.session.scalar(select(func.coalesce(func.sum(
-        Redemption.commission_amount - Redemption.commission_clawed_back), 0)).where(
-        Redemption.partnership_id == c.partnership_id, Redemption.redeemed_at >= _month_start(now)))
-    if owed + commission > c.monthly_cap:
-        raise refuse(422, "commission_cap_reached",
-                     "This partnership has reached its commission cap for the month.")
+# Refusals that a read check (here) and the guarded write (in services) both give.
+def customer_limit_reached() -> DomainError:
+    return refuse(422, "customer_limit_reached", "This customer has used this offer as often as it allows.")
+
+
+def budget_exhausted() -> DomainError:
+    return refuse(422, "budget_exhausted", "This offer's discount budget is used up.")
+
+
+def cap_reached() -> DomainError:
+    return refuse(422, "commission_cap_reached", "This partnership has reached its commission cap for the month.")

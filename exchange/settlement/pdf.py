@@ -79,7 +79,7 @@ def _header(doc: dict) -> list:
 
 
 STATUS = {"provisional": "未结 provisional", "awaiting_confirmation": "待确认 to confirm",
-          "confirmed": "已确认 confirmed", "disputed": "争议 disputed"}
+          "confirmed": "已确认 confirmed", "disputed": "争议 disputed", "held": "暂缓 held"}
 
 
 def _summary(doc: dict, report: dict) -> list:
@@ -165,9 +165,10 @@ def _transfers(doc: dict) -> list:
                                    f"(#{t['payer']['id']})", _body))
     if not doc["transfers"]:
         lines.append(_text("无需转账 Nothing to transfer this month.", _body))
-    held = [o for o in doc["obligations"] if o["status"] == "disputed"]
-    for o in held:
-        lines.append(_text(f"争议中 Held (disputed): {_esc(o['partner']['name'])} "
+    why = {"disputed": "争议中 Held (disputed)", "held": "暂缓 Held (merchant suspended)"}
+    for o in doc["obligations"]:
+        if o["status"] in why:
+            lines.append(_text(f"{why[o['status']]}: {_esc(o['partner']['name'])} "
                                f"{_money(o['payable'], o['currency'])}", _body))
     return lines + [Spacer(1, 4 * mm)]
 

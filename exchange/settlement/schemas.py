@@ -94,7 +94,9 @@ class ObligationSchema(ma.Schema):
     net = ma.fields.Integer()
     carried_forward = ma.fields.Integer()
     payable = ma.fields.Integer()
-    status = ma.fields.String(metadata={"description": "provisional, awaiting_confirmation, confirmed or disputed"})
+    status = ma.fields.String(metadata={"description": "provisional (the month is open), awaiting_confirmation, "
+                                                       "confirmed, disputed (held for the operator) or held (its "
+                                                       "net would go to a suspended merchant: paid once reinstated)"})
     confirmed_by_you = ma.fields.Boolean()
     confirmed_by_partner = ma.fields.Boolean()
     confirmed_by = ma.fields.List(ma.fields.Integer())
@@ -106,7 +108,7 @@ class PositionSchema(ma.Schema):
     currency = ma.fields.String()
     merchant = ma.fields.Nested(NamedSchema)
     net_position = ma.fields.Integer()
-    held = ma.fields.Integer(metadata={"description": "the part in disputed pairs"})
+    held = ma.fields.Integer(metadata={"description": "the part in disputed or held pairs"})
 
 
 class TransferSchema(ma.Schema):

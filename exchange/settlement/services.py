@@ -23,7 +23,7 @@ from ..errors import Conflict, NotFound, Unprocessable
 from ..extensions import db
 from ..ledger import postings
 from ..ledger.models import LedgerTransaction
-from ..ledger.services import post
+from ..ledger.services import post, posting_instant
 from ..merchants.models import Merchant
 from ..orm import transaction
 from . import netting
@@ -300,11 +300,23 @@ def held(disputes: dict[int, Dispute]) -> set[int]:
 def transfer_plan(state: PeriodState, obligations: list[PairObligation], held_ids: set[int],
                   merchant_id: int | None) -> list[netting.Transfer]:
     """The transfers `merchant_id` makes or receives (all, for None). `obligations` are its
-    own; multilateral netting needs everyone's."""
+    own; multilateral netting needs everyone's. Disputed pairs (`held_ids`) and pairs that
+    would pay a suspended merchant are left out until the dispute is resolved or the merchant
+    reinstated."""
     if state.mode == netting.MULTILATERAL and merchant_id is not None:
         obligations = obligations_of(state, None)
-    plan = netting.plan(obligations, state.mode, {(o.currency, o.a, o.b) for o in obligations if o.id in held_ids})
+    held_pairs = {(o.currency, o.a, o.b) for o in obligations if o.id in held_ids}
+    held_pairs |= netting.held_for(obligations, suspended({m for o in obligations for m in (o.a, o.b)}))
+    plan = netting.plan(obligations, state.mode, held_pairs)
     return [t for t in plan if merchant_id in (None, t.payer, t.payee)]
+
+
+def suspended(ids) -> set[int]:
+    """Which of these merchants are suspended now (their receipts wait: SPEC §4, docs/settlement.md)."""
+    ids = set(ids)
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(Merchant.id).where(Merchant.id.in_(ids), Merchant.status == "suspended")))
 
 
 def names(ids) -> dict[int, str]:
@@ -412,7 +424,7 @@ def resolve(principal: Principal, period_text: str, dispute_id: int, resolution:
                                 errors={"adjustment.payer_id": [f"One of {o.merchant_a_id}, {o.merchant_b_id}."]})
         if amount:
             payee_id = o.merchant_b_id if payer_id == o.merchant_a_id else o.merchant_a_id
-            txn_id = post(session, kind="adjustment", currency=o.currency,
+            txn_id = post(session, kind="adjustment", currency=o.currency, at=posting_instant(session),
                        postings=postings.adjustment(payer_id, payee_id, amount),
                        description=f"resolution of dispute {dispute.id} on {settlement.period} "
                                    f"({o.merchant_a_id}-{o.merchant_b_id})")
