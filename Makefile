@@ -18,6 +18,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 ## Serve the exchange on 127.0.0.1:$(PORT) with an embedded SQLite database and demo data.
 run: $(VENV)/.runtime
+	@scripts/system-deps.sh --runtime
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi exchange demo --if-empty --keys-file instance/demo-keys.env
 	PORT=$(PORT) $(BIN)/gunicorn wsgi:app

@@ -57,6 +57,11 @@ def _base(env: Mapping[str, str]) -> dict:
         "BATCH_LEASE_SECONDS": int(env.get("EXCHANGE_BATCH_LEASE_SECONDS", "60")),
         # Printable sheets of large batches; on several servers, a directory they all share.
         "SHEET_DIR": env.get("EXCHANGE_SHEET_DIR") or str(INSTANCE_DIR / "sheets"),
+        # The CJK TrueType font every PDF embeds (exchange/fonts.py); Debian's fonts-wqy-microhei.
+        "PDF_FONT": env.get("EXCHANGE_PDF_FONT") or "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        # Browser apps on these origins may call the API (comma-separated; none by default).
+        "CORS_ORIGINS": [o.strip().rstrip("/") for o in env.get("EXCHANGE_CORS_ORIGINS", "").split(",")
+                         if o.strip()],
         # Bodies over 1 MiB are refused with 413 before any parsing.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "JSON_SORT_KEYS": False,
@@ -101,6 +106,12 @@ def _production(cfg: dict, env: Mapping[str, str]) -> None:
         )
     if len(cfg["OPERATOR_KEY"]) < 24:
         raise ConfigError("production refuses to start: EXCHANGE_OPERATOR_KEY is shorter than 24 characters")
+    # A statement or coupon sheet without its embedded font would print blank Chinese text on
+    # the partner's side: better no server than such files.
+    from exchange.fonts import missing as missing_font
+
+    if problem := missing_font(cfg["PDF_FONT"]):
+        raise ConfigError(f"production refuses to start: {problem}")
 
 
 def load_config(env: Mapping[str, str] | None = None) -> dict:

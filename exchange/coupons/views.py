@@ -13,7 +13,8 @@ from ..errors import NotFound
 from ..extensions import db
 from ..merchants.models import Store
 from ..offers.models import Offer
-from ..offers.pricing import describe, format_money
+from ..money import format_money
+from ..offers.pricing import describe
 from ..orm import transaction
 from . import codes
 from .models import Coupon, Pack
