@@ -38,3 +38,12 @@ def zhe(rate_bps: int) -> str:
     if paid_bps % 100 == 0 and paid_bps > 1000:
         return f"{paid_bps // 100}折"
     return f"{paid_bps / 1000:g}折"
+
+
+
+def full_discount(offer) -> int:
+    """The most a coupon of `offer` takes off any order: its fixed amount, or its percentage's
+    cap. A budget with less than this left cannot honour one more coupon on every order it
+    applies to, so it honours none (the page and the till then agree on every order). `offer`:
+    anything with the offer's discount fields (an Offer, a row)."""
+    return offer.discount_amount if offer.discount_type == "amount" else offer.max_discount

@@ -13,13 +13,17 @@ from ..idempotency import Once
 from ..ledger import postings
 from ..ledger.services import post
 from ..offers.models import Offer
-from ..money import apply_bps
+from ..money import apply_bps, format_money
 from ..orm import transaction
 from ..prepared import Prepared, insert_row, pipelined
 from .checks import assess, refuse, till_store
 from .models import Redemption, Reversal
 from .pricing import clawback_for
 from .scanning import coupon_reference
+
+
+# What a refusal's problem carries that a till can use, also in verify's answer.
+VERIFY_EXTRAS = ("min_spend", "usable_from")
 
 
 def verify(principal: Principal, payload: str, order_amount: int, store_id: int | None) -> dict:
@@ -30,7 +34,7 @@ def verify(principal: Principal, payload: str, order_amount: int, store_id: int 
         a = assess(till, coupon_reference(payload, till.merchant_id), order_amount)
     except DomainError as error:
         return {"valid": False, "code": error.code, "detail": error.detail, "discount": 0,
-                "payable": order_amount}
+                "payable": order_amount, **{k: v for k, v in error.extra.items() if k in VERIFY_EXTRAS}}
     finally:
         db.session.rollback()
     return {"valid": True, "discount": a.discount, "payable": a.paid, "currency": a.coupon.currency,
@@ -120,8 +124,8 @@ def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason
             raise Conflict("This redemption has already been fully reversed.", code="already_reversed")
         left = r.paid_amount - r.refunded_amount
         if refund_amount > left:
-            raise Unprocessable(f"At most {left} can still be refunded on this redemption.",
-                                code="refund_exceeds_paid", refundable=left)
+            raise Unprocessable(f"At most {format_money(left, r.currency)} can still be refunded on this "
+                                "redemption.", code="refund_exceeds_paid", refundable=left, currency=r.currency)
         clawback = clawback_for(commission=r.commission_amount, clawed_so_far=r.commission_clawed_back,
                                 paid=r.paid_amount, refunded_so_far=r.refunded_amount, refund=refund_amount)
         returned = clawback_for(commission=r.cofunding_amount, clawed_so_far=r.cofunding_returned,
