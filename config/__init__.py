@@ -28,14 +28,14 @@ def _non_negative_int(env: Mapping[str, str], name: str, default: str) -> int:
 
 
 def _base(env: Mapping[str, str]) -> dict:
+    public_url = (env.get("EXCHANGE_PUBLIC_URL") or f"http://127.0.0.1:{env.get('PORT', '8000')}").rstrip("/")
     return {
         "EXCHANGE_ENV": env.get("EXCHANGE_ENV", "development"),
         "DATABASE_URL": env.get("EXCHANGE_DATABASE_URL")
         or f"sqlite:///{INSTANCE_DIR / 'exchange.sqlite3'}",
         "OPERATOR_KEY": env.get("EXCHANGE_OPERATOR_KEY"),
         # The base of every coupon link and QR code: where customers' phones reach this service.
-        "PUBLIC_URL": (env.get("EXCHANGE_PUBLIC_URL")
-                       or f"http://127.0.0.1:{env.get('PORT', '8000')}").rstrip("/"),
+        "PUBLIC_URL": public_url,
         "SETTLEMENT_TZ": env.get("EXCHANGE_SETTLEMENT_TZ", "Asia/Shanghai"),
         # Month-end: one transfer per pair, or multilateral netting; nets below the minimum
         # transfer (minor units) are carried into the next month instead of being paid.
@@ -72,6 +72,7 @@ def _base(env: Mapping[str, str]) -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
         "OPENAPI_SWAGGER_UI_URL": "/docs/static/",
+        "API_SPEC_OPTIONS": {"servers": [{"url": public_url, "description": "this exchange (EXCHANGE_PUBLIC_URL)"}]},
     }
 
 

@@ -18,7 +18,8 @@ from ..errors import DomainError
 from ..problems import problem
 from . import views
 from .images import qr_response
-from .schemas import JwksSchema
+from ..openapi import file_response
+from .schemas import CustomerViewSchema, JwksSchema
 from .signing import keyring
 
 blp = Blueprint("customer", __name__, description="What customers and offline tills use")
@@ -60,11 +61,17 @@ TEXT = {
 }
 
 
-# Browsers get the "not a valid coupon" page; `Accept: application/json` gets the problem.
-INVALID_TOKEN_RESPONSE = {"400": {
-    "description": "Not a valid coupon: an HTML page, or problem+json with `Accept: application/json`",
-    "content": {"text/html": {"schema": {"type": "string"}},
-                "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
+# Browsers get the page, `Accept: application/json` its content; a bad token "not a valid
+# coupon" as a page or as the problem.
+PAGE_RESPONSES = {
+    "200": {"description": "The coupon page (HTML), or what it shows as JSON with `Accept: application/json`",
+            "content": {"text/html": {"schema": {"type": "string"}},
+                        "application/json": {"schema": CustomerViewSchema}}},
+    "400": {"description": "Not a valid coupon: an HTML page, or problem+json with `Accept: application/json`",
+            "content": {"text/html": {"schema": {"type": "string"}},
+                        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
+BAD_TOKEN = {"400": {"description": "Not a valid coupon (invalid_signature, malformed_payload)",
+                     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}
 
 
 def _lang() -> str:
@@ -102,8 +109,7 @@ def _page(token: str) -> Response:
 
 @blp.route("/c/<string:token>")
 class CouponPage(MethodView):
-    @blp.response(200, content_type="text/html")
-    @blp.doc(responses=INVALID_TOKEN_RESPONSE)
+    @blp.doc(responses=PAGE_RESPONSES)
     def get(self, token):
         """The customer's coupon page (HTML; JSON with `Accept: application/json`)."""
         return _page(token)
@@ -111,8 +117,7 @@ class CouponPage(MethodView):
 
 @blp.route("/C/<string:token>")
 class CouponPageUpper(MethodView):
-    @blp.response(200, content_type="text/html")
-    @blp.doc(responses=INVALID_TOKEN_RESPONSE)
+    @blp.doc(responses=PAGE_RESPONSES)
     def get(self, token):
         """The same page: QR codes spell the link's prefix in capitals (QR alphanumeric mode)."""
         return _page(token)
@@ -121,6 +126,7 @@ class CouponPageUpper(MethodView):
 @blp.route("/c/<string:token>/qr.png")
 class PublicQrPng(MethodView):
     @blp.response(200, content_type="image/png")
+    @blp.doc(**file_response("image/png", "the QR code", extra=BAD_TOKEN))
     def get(self, token):
         """The coupon link's QR code as PNG, shown on the customer's page."""
         views.token_subject(token)
@@ -130,6 +136,7 @@ class PublicQrPng(MethodView):
 @blp.route("/c/<string:token>/qr.svg")
 class PublicQrSvg(MethodView):
     @blp.response(200, content_type="image/svg+xml")
+    @blp.doc(**file_response("image/svg+xml", "the QR code", extra=BAD_TOKEN))
     def get(self, token):
         """The coupon link's QR code as SVG."""
         views.token_subject(token)

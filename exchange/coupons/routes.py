@@ -137,6 +137,7 @@ class CouponView(MethodView):
 def _image_route(fmt: str) -> None:
     @requires("merchant")
     @blp.response(200, content_type=MIMETYPES[fmt])
+    @blp.doc(**file_response(MIMETYPES[fmt], "the QR code (304 when If-None-Match matches)"))
     def get(self, code):
         return qr_response(views.visible_coupon(current_principal(), code).token, fmt)
 
