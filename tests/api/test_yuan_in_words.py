@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from tests.api.test_settlements import at, month  # noqa: F401  (three partners' October)
 from tests.helpers import assert_problem, offer_body
 
 HINT = "integer fen: ¥29.90 = 2990"
@@ -77,3 +78,11 @@ def test_a_code_typed_with_a_chinese_input_method_is_found(api, world, typed):
     assert answer["valid"] is True and answer["coupon_code"] == coupon["code"]
     looked_up = api.get(f"/api/v1/coupons/{text}", world.stroller.key)
     assert looked_up.status_code == 200 and looked_up.get_json()["code"] == coupon["code"]
+
+
+def test_a_closed_months_minimum_transfer_is_named_in_yuan(month):
+    at("2026-11-02T00:00:00+08:00")
+    assert month.close("2026-10").status_code == 201
+    body = assert_problem(month.close("2026-10", netting="multilateral"), 409, "period_closed")
+    assert "a minimum transfer of ¥1.00 (100 minor units in any currency)" in body["detail"]
+    assert (body["min_transfer"], body["netting"]) == (100, "bilateral")

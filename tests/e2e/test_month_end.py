@@ -64,7 +64,8 @@ def test_the_demo_world_lives_through_october_and_closes_it(fresh_db_url, tmp_pa
             _ok(server.request("POST", f"/api/v1/partnerships/{p['id']}/accept", None, partner["key"]), 200)
         offers = {m["id"]: _ok(server.request("POST", "/api/v1/offers", {
             "title": "伙伴专享 立减20", "discount": {"type": "amount", "amount": 2000}, "currency": "CNY",
-            "valid_from": "2026-10-01T00:00:00+08:00", "valid_until": "2027-03-31T00:00:00+08:00"}, m["key"]))["id"]
+            "valid_from": "2026-10-01T00:00:00+08:00", "valid_until": "2027-03-31T00:00:00+08:00",
+            "allow_free_order": True}, m["key"]))["id"]
             for m in (stroller, maternity, toys)}
         october_sale = trade(server, maternity, stroller, offers[maternity["id"]], 32000)
         trade(server, maternity, stroller, offers[maternity["id"]], 18800)
@@ -158,7 +159,8 @@ def test_a_close_killed_halfway_leaves_the_month_open_and_a_retry_closes_it(fres
         _ok(server.request("POST", f"/api/v1/partnerships/{p['id']}/accept", None, maternity["key"]), 200)
         offer = _ok(server.request("POST", "/api/v1/offers", {
             "title": "立减10", "discount": {"type": "amount", "amount": 1000}, "currency": "CNY",
-            "valid_from": "2026-10-01T00:00:00+08:00", "valid_until": "2027-01-01T00:00:00+08:00"}, maternity["key"]))
+            "valid_from": "2026-10-01T00:00:00+08:00", "valid_until": "2027-01-01T00:00:00+08:00",
+            "allow_free_order": True}, maternity["key"]))
         trade(server, maternity, stroller, offer["id"], 20000)
     finally:
         stop_server(proc)
