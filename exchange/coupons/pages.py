@@ -15,10 +15,10 @@ from flask_smorest import Blueprint
 
 from ..delivery import conditional, weak_etag
 from ..errors import DomainError
+from ..openapi import file_response
 from ..problems import problem
 from . import views
 from .images import qr_response
-from ..openapi import file_response
 from .schemas import CustomerViewSchema, JwksSchema
 from .signing import keyring
 

@@ -12,15 +12,15 @@ from ..auth import Principal
 from ..errors import NotFound
 from ..extensions import db
 from ..merchants.models import Store
-from ..offers.models import Offer
 from ..money import format_money
+from ..offers.models import Offer
 from ..offers.pricing import describe
 from ..orm import transaction
 from ..redemptions.checks import coupon_in_context
 from . import codes
 from .models import Coupon, Pack
-from .state import coupon_state
 from .signing import read_token
+from .state import coupon_state
 
 
 def links(token: str) -> dict:

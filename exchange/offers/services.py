@@ -8,8 +8,8 @@ from .. import audit, clock
 from ..auth import Principal
 from ..errors import Conflict, NotFound, Unprocessable
 from ..extensions import db
-from ..money import format_money
 from ..merchants.models import Merchant
+from ..money import format_money
 from ..orm import transaction
 from ..partners.services import active_partner_ids, active_partnership
 from .models import Offer

@@ -21,8 +21,8 @@ from ..coupons.state import CouponState, coupon_state
 from ..errors import DomainError, Forbidden, NotFound, Unprocessable
 from ..extensions import db
 from ..merchants.models import Store
-from ..offers.models import Offer
 from ..money import format_money
+from ..offers.models import Offer
 from ..offers.pricing import discount_for
 from ..partners.models import LIVE_PAIR, Partnership, PartnershipTerms
 from ..prepared import Prepared
