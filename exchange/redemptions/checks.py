@@ -9,15 +9,18 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, case, or_, select
 
 from ..auth import Principal
 from ..coupons.models import Coupon
+from ..coupons.state import CouponState, coupon_state
 from ..errors import DomainError, Forbidden, NotFound, Unprocessable
 from ..extensions import db
 from ..merchants.models import Store
+from ..money import format_money
 from ..offers.models import Offer
 from ..offers.pricing import discount_for
 from ..partners.models import LIVE_PAIR, Partnership, PartnershipTerms
@@ -48,8 +51,27 @@ class Assessment:
     commission: int
 
 
-def refuse(status: int, code: str, detail: str) -> DomainError:
-    return DomainError(detail, code=code, status=status)
+def refuse(status: int, code: str, detail: str, **extra) -> DomainError:
+    return DomainError(detail, code=code, status=status, **extra)
+
+
+def refuse_unusable(state: CouponState) -> None:
+    """The till's refusal of a coupon that cannot be used now (nothing if it can)."""
+    if state.usable:
+        return
+    status, code, detail = state.refusal
+    extra = {}
+    if state.usable_from is not None:
+        zone = current_app.config["SETTLEMENT_TZ"]
+        local = state.usable_from.astimezone(ZoneInfo(zone))
+        detail = f"This coupon can be used from {local:%Y-%m-%d %H:%M} ({zone})."
+        extra["usable_from"] = local.isoformat()
+    raise refuse(status, code, detail, **extra)
+
+
+def coupon_in_context(coupon_id: int, now: datetime):
+    """The row `assess` decides on, for the customer's page (one decision: `coupon_state`)."""
+    return _coupon_in_context("id", False).first(db.session, {"coupon_id": coupon_id, "now": now})
 
 
 def till_store(principal: Principal, store_id: int | None) -> Till:
@@ -112,23 +134,13 @@ def assess(till: Till, reference: tuple[str, dict], order_amount: int, *, at: da
         raise NotFound("No such coupon.", code="unknown_coupon")
     if c.owner_id != till.merchant_id:
         raise refuse(403, "not_accepted_here", "This coupon is not accepted at this store.")
-    if c.coupon_status == "revoked" or c.offer_status == "ended":
-        raise refuse(410, "coupon_revoked", "This coupon has been withdrawn and cannot be used.")
-    if now < c.valid_from:
-        raise refuse(422, "offer_not_started", "This coupon is not valid yet.")
-    if now >= c.expires_at:
-        raise refuse(410, "coupon_expired", "This coupon has expired.")
-    if c.offer_status == "paused":
-        raise refuse(409, "offer_paused", "This offer is paused by the store; it cannot be used now.")
-    if (c.terms_id is None or (c.starts_at and now < c.starts_at)
-            or (c.ends_at and now >= c.ends_at)):
-        raise refuse(403, "partnership_inactive",
-                     "The partnership behind this coupon is not active; it cannot be used now.")
+    # The same decision the customer's page shows. The owner is active: its own till's key
+    # authenticated this request, and a suspended merchant's keys are refused (auth).
+    refuse_unusable(coupon_state(c, now, owner_active=True))
     if order_amount < c.min_spend:
-        raise refuse(422, "below_min_spend", f"This coupon needs an order of at least {c.min_spend} "
-                                              f"{c.currency} minor units.")
-    if c.uses_left <= 0:
-        raise refuse(409, "coupon_exhausted", "This coupon has already been used.")
+        raise refuse(422, "below_min_spend",
+                     f"This coupon needs an order of at least {format_money(c.min_spend, c.currency)}.",
+                     min_spend=c.min_spend, currency=c.currency)
     if c.per_customer_limit is not None and c.customer_pseudonym is not None and limits.customer_uses(
             db.session, offer_id=c.offer_id, pseudonym=c.customer_pseudonym) >= c.per_customer_limit:
         raise customer_limit_reached()

@@ -13,7 +13,7 @@ from ..idempotency import Once
 from ..ledger import postings
 from ..ledger.services import hold_for_posting, post
 from ..offers.models import Offer
-from ..money import apply_bps
+from ..money import apply_bps, format_money
 from ..orm import transaction
 from ..prepared import Prepared, insert_row, pipelined
 from . import limits
@@ -25,6 +25,10 @@ from .pricing import clawback_for
 from .scanning import coupon_reference
 
 
+# What a refusal's problem carries that a till can use, also in verify's answer.
+VERIFY_EXTRAS = ("min_spend", "usable_from")
+
+
 def verify(principal: Principal, payload: str, order_amount: int, store_id: int | None) -> dict:
     """What the till would get, without writing anything. A refused coupon is an answer
     (`valid: false` with the refusal's code); a wrong store is still an error."""
@@ -33,7 +37,7 @@ def verify(principal: Principal, payload: str, order_amount: int, store_id: int 
         a = assess(till, coupon_reference(payload, till.merchant_id), order_amount, at=clock.now())
     except DomainError as error:
         return {"valid": False, "code": error.code, "detail": error.detail, "discount": 0,
-                "payable": order_amount}
+                "payable": order_amount, **{k: v for k, v in error.extra.items() if k in VERIFY_EXTRAS}}
     finally:
         db.session.rollback()
     return {"valid": True, "discount": a.discount, "payable": a.paid, "currency": a.coupon.currency,
@@ -147,8 +151,8 @@ def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason
             raise Conflict("This redemption has already been fully reversed.", code="already_reversed")
         left = r.paid_amount - r.refunded_amount
         if refund_amount > left:
-            raise Unprocessable(f"At most {left} can still be refunded on this redemption.",
-                                code="refund_exceeds_paid", refundable=left)
+            raise Unprocessable(f"At most {format_money(left, r.currency)} can still be refunded on this "
+                                "redemption.", code="refund_exceeds_paid", refundable=left, currency=r.currency)
         clawback = clawback_for(commission=r.commission_amount, clawed_so_far=r.commission_clawed_back,
                                 paid=r.paid_amount, refunded_so_far=r.refunded_amount, refund=refund_amount)
         returned = clawback_for(commission=r.cofunding_amount, clawed_so_far=r.cofunding_returned,

@@ -25,6 +25,7 @@ from ..ledger import postings
 from ..ledger.models import LedgerTransaction
 from ..ledger.services import post, posting_instant
 from ..merchants.models import Merchant
+from ..money import format_money
 from ..orm import transaction
 from . import netting
 from .ledger_scope import Scope, pair_flows, transactions
@@ -105,8 +106,14 @@ def _hold_the_ledger(session) -> None:
 def _same_terms(existing: Settlement, mode: str | None, minimum: int | None) -> None:
     if (mode not in (None, existing.netting)) or (minimum not in (None, existing.min_transfer)):
         raise Conflict(f"{existing.period} is already closed with {existing.netting} netting and a minimum "
-                       f"transfer of {existing.min_transfer}; a closed month is never recomputed.",
-                       code="period_closed")
+                       f"transfer of {minimum_in_words(existing.min_transfer)}; a closed month is never "
+                       "recomputed.", code="period_closed", netting=existing.netting,
+                       min_transfer=existing.min_transfer)
+
+
+def minimum_in_words(minor: int) -> str:
+    """The minimum transfer holds in every currency, in its minor units: ¥1.00 (100 minor units)."""
+    return f"{format_money(minor, 'CNY')} ({minor} minor units in any currency)"
 
 
 def _close(session, period: Period, mode: str, minimum: int, actor: str) -> Settlement:

@@ -1,4 +1,4 @@
-"""What each side sees of a period: the JSON statement, and its CSV lines (streamed).
+"""What each side sees of a period: the JSON statement (its files: `downloads.py`).
 
 A merchant sees the obligations it is party to, signed from its side (positive: owed to you),
 and the transfers it makes or receives; the operator sees every pair and every transfer. The
@@ -8,25 +8,18 @@ figures that both partners' statements show identically.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from ..auth import Principal
-from ..coupons.codes import display
 from ..extensions import db
-from .ledger_scope import merchant_lines
 from .models import FLOW_KINDS, Confirmation
 from . import netting
 from .netting import Flow, PairObligation, gross, positions
-from .periods import Period
 from .services import (
-    PeriodState,
     digest,
     held,
     latest_disputes,
@@ -164,73 +157,3 @@ def _pair_view(o: PairObligation, who, status: _Statuses, disputes) -> dict:
         "status": status.of(o), "confirmed_by": sorted(status.confirmed.get(o.id, set())),
         "dispute": _dispute_view(disputes.get(o.id)), "digest": o.digest,
     }
-
-
-# --- CSV ---------------------------------------------------------------------------------------
-
-CSV_COLUMNS = ["period", "posted_at", "type", "ledger_transaction", "redemption_id", "reversal_id",
-               "redeemed_in", "partner_id", "partner_name", "your_role", "coupon_code", "order_ref",
-               "order_amount", "discount", "paid_amount", "refund_amount", "commission", "cofunding",
-               "adjustment", "amount", "currency"]
-
-
-def statement_csv(principal: Principal, period_text: str) -> tuple[str, Iterator[str]]:
-    """The statement's lines: one per redemption, reversal and adjustment, then per partner the
-    carried balances and a total, then the total per currency. `amount` is signed from the
-    merchant's side (positive: owed to you); each partner's total equals its `payable` in the
-    JSON, and the last line equals `net_position`. Returns (filename, streamed text)."""
-    state = period_state(period_text)
-    me = principal.merchant_id
-    obligations = obligations_of(state, me)
-    return f"statement-{state.period}-merchant-{me}.csv", _csv_lines(state, me, obligations)
-
-
-def _csv_lines(state: PeriodState, me: int, obligations: list[PairObligation]) -> Iterator[str]:
-    tz = ZoneInfo(zone())
-    period = str(state.period)
-    partners = {o.b if me == o.a else o.a for o in obligations}
-    who = names(partners)
-    buffer = io.StringIO()
-    out = csv.writer(buffer, lineterminator="\n")
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    out.writerow(CSV_COLUMNS)
-    yield flush()
-    for n, line in enumerate(merchant_lines(db.session, state.scope, me), 1):
-        role = "" if line.owner_id is None else ("owner" if line.owner_id == me else "distributor")
-        partner = line.counterparty_id
-        out.writerow([
-            period, line.posted_at.astimezone(tz).isoformat(), line.kind, line.id, line.redemption_id or "",
-            line.reversal_id or "",
-            str(Period.containing(line.redeemed_at, tz)) if line.redeemed_at else "",
-            partner, who.get(partner, ""), role, display(line.code) if line.code else "", (line.order_ref or "") if role == "owner" else "",
-            _blank(line.order_amount), _blank(line.discount), _blank(line.paid_amount), _blank(line.refund_amount),
-            line.commission, line.cofunding, line.adjustment, line.amount, line.currency])
-        if n % 500 == 0:
-            yield flush()
-    totals: dict[str, int] = defaultdict(int)
-    for o in sorted(obligations, key=lambda o: (o.currency, o.b if me == o.a else o.a)):
-        partner = o.b if me == o.a else o.a
-        sign = 1 if me == o.b else -1
-        blank = [""] * 10
-        if o.carried_in:
-            out.writerow([period, "", "carried_in", "", "", "", "", partner, who.get(partner, ""), *blank,
-                          sign * o.carried_in, o.currency])
-        if o.carried_out:
-            out.writerow([period, "", "carried_forward", "", "", "", "", partner, who.get(partner, ""), *blank,
-                          -sign * o.carried_out, o.currency])
-        out.writerow([period, "", "partner_total", "", "", "", "", partner, who.get(partner, ""), *blank,
-                      sign * o.payable, o.currency])
-        totals[o.currency] += sign * o.payable
-    for currency, total in sorted(totals.items()):
-        out.writerow([period, "", "total", "", "", "", "", "", "", *[""] * 10, total, currency])
-    yield flush()
-
-
-def _blank(value) -> object:
-    return "" if value is None else value
