@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
+NODE_TOOLS := node_modules/.installed
+
 .PHONY: run test audit test-sqlite test-postgresql bench system-deps clean
 
 $(VENV)/.runtime: requirements.txt
@@ -16,14 +18,20 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# Node tools the tests run (Redocly CLI, openapi-typescript), exactly as the lockfile pins them.
+$(NODE_TOOLS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## Serve the exchange on 127.0.0.1:$(PORT) with an embedded SQLite database and demo data.
 run: $(VENV)/.runtime
+	@scripts/system-deps.sh --runtime
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi exchange demo --if-empty --keys-file instance/demo-keys.env
 	PORT=$(PORT) $(BIN)/gunicorn wsgi:app
 
 ## The whole suite on SQLite, and on PostgreSQL too when EXCHANGE_TEST_DATABASE_URL is set.
-test: $(VENV)/.dev system-deps
+test: $(VENV)/.dev $(NODE_TOOLS) system-deps
 	$(MAKE) --no-print-directory audit
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$EXCHANGE_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgresql; \
@@ -33,10 +41,10 @@ test: $(VENV)/.dev system-deps
 audit: $(VENV)/.dev
 	$(BIN)/python scripts/audit_dependencies.py
 
-test-sqlite: $(VENV)/.dev
+test-sqlite: $(VENV)/.dev $(NODE_TOOLS)
 	$(BIN)/pytest
 
-test-postgresql: $(VENV)/.dev
+test-postgresql: $(VENV)/.dev $(NODE_TOOLS)
 	@test -n "$$EXCHANGE_TEST_DATABASE_URL" || { echo "set EXCHANGE_TEST_DATABASE_URL"; exit 2; }
 	$(BIN)/pytest --db-url "$$EXCHANGE_TEST_DATABASE_URL"
 
@@ -48,4 +56,4 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules instance .pytest_cache .hypothesis

@@ -76,7 +76,7 @@ def run() -> dict:
             status, _, body = server.request("POST", "/api/v1/offers", {
                 "title": "压测券", "discount": {"type": "amount", "amount": 100}, "currency": "CNY",
                 "valid_from": "2020-01-01T00:00:00+08:00", "valid_until": "2099-01-01T00:00:00+08:00",
-                "uses_per_coupon": 100}, maternity["key"])
+                "uses_per_coupon": 100, "allow_free_order": True}, maternity["key"])
             offer = json.loads(body)
             tokens = [c["payload"] for _ in range(5) for c in issue(server, stroller, offer, count=200)]
             status, _, body = server.request("POST", f"/api/v1/stores/{maternity['store_id']}/terminal-keys",

@@ -32,14 +32,14 @@ def _non_negative_int(env: Mapping[str, str], name: str, default: str) -> int:
 
 
 def _base(env: Mapping[str, str]) -> dict:
+    public_url = (env.get("EXCHANGE_PUBLIC_URL") or f"http://127.0.0.1:{env.get('PORT', '8000')}").rstrip("/")
     return {
         "EXCHANGE_ENV": env.get("EXCHANGE_ENV", "development"),
         "DATABASE_URL": env.get("EXCHANGE_DATABASE_URL")
         or f"sqlite:///{INSTANCE_DIR / 'exchange.sqlite3'}",
         "OPERATOR_KEY": env.get("EXCHANGE_OPERATOR_KEY"),
         # The base of every coupon link and QR code: where customers' phones reach this service.
-        "PUBLIC_URL": (env.get("EXCHANGE_PUBLIC_URL")
-                       or f"http://127.0.0.1:{env.get('PORT', '8000')}").rstrip("/"),
+        "PUBLIC_URL": public_url,
         "SETTLEMENT_TZ": env.get("EXCHANGE_SETTLEMENT_TZ", "Asia/Shanghai"),
         # Month-end: one transfer per pair, or multilateral netting; nets below the minimum
         # transfer (minor units) are carried into the next month instead of being paid.
@@ -70,6 +70,11 @@ def _base(env: Mapping[str, str]) -> dict:
         "BATCH_LEASE_SECONDS": int(env.get("EXCHANGE_BATCH_LEASE_SECONDS", "60")),
         # Printable sheets of large batches; on several servers, a directory they all share.
         "SHEET_DIR": env.get("EXCHANGE_SHEET_DIR") or str(INSTANCE_DIR / "sheets"),
+        # The CJK TrueType font every PDF embeds (exchange/fonts.py); Debian's fonts-wqy-microhei.
+        "PDF_FONT": env.get("EXCHANGE_PDF_FONT") or "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        # Browser apps on these origins may call the API (comma-separated; none by default).
+        "CORS_ORIGINS": [o.strip().rstrip("/") for o in env.get("EXCHANGE_CORS_ORIGINS", "").split(",")
+                         if o.strip()],
         # Bodies over 1 MiB are refused with 413 before any parsing.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "JSON_SORT_KEYS": False,
@@ -80,6 +85,7 @@ def _base(env: Mapping[str, str]) -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
         "OPENAPI_SWAGGER_UI_URL": "/docs/static/",
+        "API_SPEC_OPTIONS": {"servers": [{"url": public_url, "description": "this exchange (EXCHANGE_PUBLIC_URL)"}]},
     }
 
 
@@ -119,6 +125,12 @@ def _production(cfg: dict, env: Mapping[str, str]) -> None:
     if cfg["OPERATOR_KEY"] in (DEVELOPMENT_OPERATOR_KEY, TESTING_OPERATOR_KEY):
         raise ConfigError("production refuses to start: EXCHANGE_OPERATOR_KEY is the published "
                           "development key; choose a secret one")
+    # A statement or coupon sheet without its embedded font would print blank Chinese text on
+    # the partner's side: better no server than such files.
+    from exchange.fonts import missing as missing_font
+
+    if problem := missing_font(cfg["PDF_FONT"]):
+        raise ConfigError(f"production refuses to start: {problem}")
 
 
 def load_config(env: Mapping[str, str] | None = None) -> dict:

@@ -29,7 +29,7 @@ def _instance_dir():
 
 
 def register_extensions(app: Flask) -> None:
-    from . import clock, ratelimits, requestlog, web
+    from . import clock, delivery, fonts, ratelimits, requestlog, web
     from .coupons import signing, worker
     from .extensions import api, db
     from .openapi import IdConverter, PeriodConverter, register_openapi_extras
@@ -40,6 +40,8 @@ def register_extensions(app: Flask) -> None:
     web.register_hooks(app)
     db.init_app(app)
     ratelimits.init_app(app)
+    delivery.init_app(app)
+    fonts.use(app.config["PDF_FONT"])
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["period"] = PeriodConverter
     api.init_app(app)

@@ -157,7 +157,7 @@ def demo(if_empty, keys_file):
 def settle(period, netting, min_transfer):
     """Close an ended month, exactly as POST /api/v1/settlements does (idempotent)."""
     from .errors import DomainError
-    from .settlement.services import close
+    from .settlement.services import close, minimum_in_words
 
     try:
         settlement, created = close(period, actor="operator", netting_mode=netting, min_transfer=min_transfer)
@@ -166,4 +166,4 @@ def settle(period, netting, min_transfer):
     verb = "closed" if created else "was already closed"
     click.echo(f"{settlement.period} {verb}: {len(settlement.obligations)} pair obligation(s) from "
                f"{settlement.entries} ledger entries, {settlement.netting} netting, "
-               f"minimum transfer {settlement.min_transfer}; digest {settlement.digest}")
+               f"minimum transfer {minimum_in_words(settlement.min_transfer)}; digest {settlement.digest}")

@@ -7,7 +7,7 @@ from datetime import timezone
 
 import marshmallow as ma
 
-from .money import CURRENCIES, MAX_AMOUNT
+from .money import CURRENCIES, FEN_HINT, MAX_AMOUNT
 
 
 class StrictInteger(ma.fields.Integer):
@@ -22,11 +22,34 @@ class StrictInteger(ma.fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-def Amount(*, allow_zero: bool = False, **kwargs) -> StrictInteger:
-    """Minor units (fen), never negative, never beyond 10^12."""
-    kwargs.setdefault("metadata", {"description": "integer minor units (fen)"})
-    return StrictInteger(validate=ma.validate.Range(min=0 if allow_zero else 1, max=MAX_AMOUNT),
-                         **kwargs)
+class StrictBoolean(ma.fields.Boolean):
+    """A JSON true or false: no "yes", 1 or "on"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+def _fen_metadata(kwargs: dict) -> dict:
+    """The field's description, ending with the unit and an example nobody can misread."""
+    metadata = dict(kwargs.pop("metadata", {}))
+    given = metadata.get("description")
+    metadata["description"] = f"{given}; {FEN_HINT}" if given else FEN_HINT
+    return metadata
+
+
+def Amount(*, allow_zero: bool = False, max_amount: int = MAX_AMOUNT, **kwargs) -> StrictInteger:
+    """Minor units (fen), never negative, never beyond 10^12. An amount sent in yuan (29.9,
+    "29.9") is refused with the hint the documentation gives."""
+    return StrictInteger(validate=ma.validate.Range(min=0 if allow_zero else 1, max=max_amount),
+                         metadata=_fen_metadata(kwargs),
+                         error_messages={"invalid": f"Not an amount: amounts are {FEN_HINT}."}, **kwargs)
+
+
+def Fen(**kwargs) -> ma.fields.Integer:
+    """An amount in an answer: integer minor units, documented as such."""
+    return ma.fields.Integer(metadata=_fen_metadata(kwargs), **kwargs)
 
 
 # Database ids are 32-bit on PostgreSQL; a larger id names nothing (404/422, never a 500).

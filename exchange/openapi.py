@@ -38,10 +38,17 @@ PERIOD_SCHEMA = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$", "example": 
 
 
 class CommonErrorsPlugin(BasePlugin):
-    """Document the refusals shared by whole classes of routes, once, here."""
+    """Document the refusals shared by whole classes of routes, once, here; and what client
+    generators need of every operation: a unique `operationId` (the method and the view's
+    name: `postCreateBatch`, `getStatementXlsx`) and `security` (`[]` on the public routes)."""
 
     def operation_helper(self, path=None, operations=None, **kwargs):
+        rule = kwargs.get("rule")
         for method, operation in (operations or {}).items():
+            if rule is not None:
+                operation.setdefault("operationId", method + rule.endpoint.rsplit(".", 1)[-1])
+            # Routes behind `requires` say who may call them; the rest are public, explicitly.
+            operation.setdefault("security", [])
             responses = operation.setdefault("responses", {})
             if "{" in (path or ""):
                 responses.setdefault("404", "NOT_FOUND")
@@ -60,8 +67,11 @@ def register_openapi_extras(api) -> None:
     api.register_converter(PeriodConverter, lambda converter: dict(PERIOD_SCHEMA))
 
 
-def file_response(content_type: str, description: str) -> dict:
-    """`@blp.doc(**file_response(...))`: a 200 whose body is a file (CSV, PDF), documented with
-    its media type (`@blp.response(200, content_type=…)` alone leaves the content out)."""
-    binary = {"type": "string"} if content_type.startswith("text/") else {"type": "string", "format": "binary"}
-    return {"responses": {"200": {"description": description, "content": {content_type: {"schema": binary}}}}}
+def file_response(content_type: str, description: str, extra: dict | None = None) -> dict:
+    """`@blp.doc(**file_response(...))`: a 200 whose body is a file (CSV, PDF, XLSX, an image),
+    documented with its media type (`@blp.response(200, content_type=…)` alone leaves the
+    content out)."""
+    textual = content_type.startswith("text/") or content_type.endswith("+xml")
+    binary = {"type": "string"} if textual else {"type": "string", "format": "binary"}
+    return {"responses": {"200": {"description": description, "content": {content_type: {"schema": binary}}},
+                          **(extra or {})}}

@@ -91,7 +91,7 @@ class Prepared:
         binds = {name: bind for bind, name in compiled.bind_names.items()}
         positional = bool(compiled.positional)
         names = tuple(compiled.positiontup) if positional else tuple(binds)
-        columns = list(statement.exported_columns)  # a SELECT's columns, or RETURNING's
+        columns = list(getattr(statement, "exported_columns", ()))  # a SELECT's columns, or RETURNING's
         form = _Form(
             sql=compiled.string, names=names, positional=positional,
             defaults={name: bind.effective_value for name, bind in binds.items() if not bind.required},

@@ -1,23 +1,33 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suite needs, if any is missing:
-# chromium (browser tests through Playwright), libzbar0 (QR decoding), poppler-utils (PDF pages
-# to images, text), poppler-data (Chinese CID text), fonts-noto-cjk (Chinese text in rendered pages),
-# redis-server and PostgreSQL's server programs (the shared-limit and outage tests).
+# Install the Debian packages the service and its test suite need, if any is missing.
+#   scripts/system-deps.sh            everything `make test` needs
+#   scripts/system-deps.sh --runtime  only what the service itself needs (`make run`)
+# Runtime: fonts-wqy-microhei (the CJK TrueType font every PDF embeds; production refuses to
+# start without it). Tests: chromium (browser tests through Playwright), libzbar0 (QR decoding),
+# poppler-utils (PDF pages to images, text, fonts), poppler-data (CMaps of Adobe's Chinese CID
+# fonts, for the control PDF that does not embed its font), fonts-dejavu-core (the only fonts of the
+# "machine without Chinese fonts" the PDF render comparison imitates), fonts-noto-cjk (Chinese
+# text in the browser's screenshots), redis-server, and for the outage tests PostgreSQL's server
+# programs (a throw-away cluster of the test's own: initdb, pg_ctl; as root through runuser),
+# chattr (e2fsprogs: SQLite files made immutable) and setpriv (util-linux: a server without
+# root's file-mode override).
 set -euo pipefail
 missing=()
-command -v chromium >/dev/null || missing+=(chromium)
-ldconfig -p | grep -q 'libzbar\.so\.0' || missing+=(libzbar0)
-command -v pdftoppm >/dev/null || missing+=(poppler-utils)
-# poppler's CMaps for Adobe's Chinese CID fonts: pdftotext reads the statements' Chinese text.
-[[ -d /usr/share/poppler/cMap/Adobe-GB1 ]] || missing+=(poppler-data)
-fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || missing+=(fonts-noto-cjk)
-command -v redis-server >/dev/null || missing+=(redis-server)
-# The database-outage test stops and starts a throw-away PostgreSQL cluster of its own (initdb,
-# pg_ctl; as root through runuser); the SQLite read-only test makes files immutable (chattr) and
-# runs a server without root's file-mode override (setpriv, util-linux like runuser).
-compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
-command -v chattr >/dev/null || missing+=(e2fsprogs)
-command -v runuser >/dev/null || missing+=(util-linux)
+# (`grep >/dev/null`, not `grep -q`: under pipefail, -q stops reading early and the SIGPIPE of
+# the command before it counts as "missing".)
+[[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] || missing+=(fonts-wqy-microhei)
+if [[ "${1:-}" != "--runtime" ]]; then
+  command -v chromium >/dev/null || missing+=(chromium)
+  ldconfig -p | grep 'libzbar\.so\.0' >/dev/null || missing+=(libzbar0)
+  command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+  [[ -d /usr/share/poppler/cMap/Adobe-GB1 ]] || missing+=(poppler-data)
+  [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || missing+=(fonts-dejavu-core)
+  fc-list 2>/dev/null | grep -i 'Noto Sans CJK' >/dev/null || missing+=(fonts-noto-cjk)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+  command -v chattr >/dev/null || missing+=(e2fsprogs)
+  command -v runuser >/dev/null && command -v setpriv >/dev/null || missing+=(util-linux)
+fi
 ((${#missing[@]} == 0)) && exit 0
 echo "installing Debian packages: ${missing[*]}"
 SUDO=""

@@ -47,7 +47,9 @@ def database_url(base_db_url, db_dir):
 
 @pytest.fixture(scope="session")
 def app(database_url, db_dir):
+    # One origin may call the API from a browser (CORS): tests/api/test_delivery.py.
     app = create_app({"DATABASE_URL": database_url, "PUBLIC_URL": "http://exchange.test",
+                      "CORS_ORIGINS": ["https://till.partner.example"],
                       "SIGNING_KEY_DIR": str(db_dir / "signing-keys")})
     yield app
     db.engine.dispose()

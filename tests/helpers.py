@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import itertools
 from dataclasses import dataclass
 
@@ -135,3 +138,18 @@ def world(api) -> World:
     outsider = api.register("老周五金", categories=["hardware"])
     partner_up(api, stroller, maternity)
     return World(stroller, maternity, outsider, make_offer(api, maternity))
+
+
+def csv_table(body: bytes) -> list[list[str]]:
+    """A CSV file the way Excel on a Chinese Windows needs it: UTF-8 with a byte-order mark and
+    CRLF line ends (RFC 4180); its rows, header first."""
+    assert body.startswith(codecs.BOM_UTF8), body[:20]
+    text = body.decode("utf-8-sig")
+    assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", ""), text[:200]
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def csv_rows(body: bytes) -> list[dict]:
+    """The rows of a CSV file (see `csv_table`) by column name."""
+    header, *rows = csv_table(body)
+    return [dict(zip(header, row, strict=True)) for row in rows]

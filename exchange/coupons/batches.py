@@ -33,6 +33,12 @@ def lease() -> timedelta:
     return timedelta(seconds=current_app.config["BATCH_LEASE_SECONDS"])
 
 
+def expected_seconds(count: int) -> int:
+    """How long a batch of `count` takes, roughly: a worker looks for work every second and
+    issues about 10,000 coupons a second (docs/benchmarks.md)."""
+    return 1 + count // 10_000
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 

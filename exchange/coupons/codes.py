@@ -2,7 +2,8 @@
 
 13 characters of Crockford's base32 (no I, L, O or U) = 65 random bits, so codes can be
 neither guessed nor enumerated, and are shown in groups of 4-4-5. Typing is forgiving: case,
-spaces and dashes are ignored, and the letters people confuse with digits are read as digits.
+spaces and dashes are ignored (also those a Chinese input method types), and the letters people
+confuse with digits are read as digits.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import base64
 import re
 import secrets
+import unicodedata
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 LENGTH = 13
@@ -35,8 +37,16 @@ def display(code: str) -> str:
 
 
 def normalize(text: str) -> str | None:
-    """The stored form of a typed code, or None if it cannot be one."""
+    """The stored form of a typed code, or None if it cannot be one.
+
+    A cashier on a Chinese input method types full-width letters and digits (７Ｋ３Ｍ), an
+    ideographic space and an em dash (——) for the hyphen: NFKC folds the full-width forms to
+    ASCII, and every space and dash (Unicode Pd, and the minus sign) is dropped.
+    """
     if not isinstance(text, str) or len(text) > 40:
         return None
-    cleaned = re.sub(r"[\s\-]", "", text).upper().translate(_CONFUSABLE)
+    folded = unicodedata.normalize("NFKC", text)
+    cleaned = "".join(ch for ch in folded if not (ch.isspace() or ch == "\u2212"
+                                                  or unicodedata.category(ch) == "Pd"))
+    cleaned = cleaned.upper().translate(_CONFUSABLE)
     return cleaned if _VALID.match(cleaned) else None

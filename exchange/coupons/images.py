@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 
-from flask import Response, current_app, request
+from flask import Response, current_app
 
+from ..delivery import conditional, weak_etag
 from . import qr
 
 MIMETYPES = {"png": "image/png", "svg": "image/svg+xml"}
@@ -19,12 +19,8 @@ def _render(public_url: str, token: str, fmt: str) -> bytes:
 
 def qr_response(token: str, fmt: str) -> Response:
     public_url = current_app.config["PUBLIC_URL"]
-    etag = hashlib.sha256(f"{fmt}\n{public_url}\n{token}".encode()).hexdigest()[:32]
-    if etag in request.if_none_match:
-        response = Response(status=304)
-    else:
-        response = Response(_render(public_url, token, fmt), mimetype=MIMETYPES[fmt])
-    response.set_etag(etag)
+    response = conditional(weak_etag(fmt, public_url, token),
+                           lambda: Response(_render(public_url, token, fmt), mimetype=MIMETYPES[fmt]))
     # The image never changes for a token; it is private to whoever holds the token.
     response.headers["Cache-Control"] = "private, max-age=86400, immutable"
     return response

@@ -10,7 +10,9 @@ from ..auth import Principal
 from ..errors import Conflict, Forbidden, Unprocessable
 from ..extensions import db
 from ..ids import allocate
+from ..money import format_money
 from ..offers.models import Offer
+from ..offers.pricing import full_discount
 from ..offers.services import visible_offer
 from ..orm import transaction
 from . import codes
@@ -30,9 +32,27 @@ def issuable_offer(principal: Principal, offer_id: int) -> Offer:
         raise Conflict(f"This offer is {offer.status}: it issues no coupons.", code=f"offer_{offer.status}")
     if offer.valid_until <= clock.now():
         raise Conflict("This offer has expired: it issues no coupons.", code="offer_expired")
-    if offer.budget is not None and offer.budget_spent >= offer.budget:
-        raise Conflict("This offer's discount budget is used up.", code="budget_exhausted")
+    refuse_unhonourable(offer)
     return offer
+
+
+def refuse_unhonourable(offer: Offer) -> None:
+    """No coupon is handed out that its owner's till would refuse on every order: not when the
+    owner is suspended, nor when the budget cannot fund one more discount, nor when every coupon
+    the offer may have is out (SPEC §4.10)."""
+    if offer.owner.status != "active":
+        raise Conflict("The offer's owner is suspended by the exchange: its tills take no coupons, so "
+                       "none are issued.", code="owner_suspended")
+    if offer.budget is not None:
+        left, least = offer.budget - offer.budget_spent, full_discount(offer)
+        if left < least:
+            money = lambda fen: format_money(fen, offer.currency)  # noqa: E731
+            raise Conflict(f"This offer's discount budget is used up: {money(left)} of {money(offer.budget)} "
+                           f"is left, less than one coupon's {money(least)}.", code="budget_exhausted",
+                           budget=offer.budget, budget_left=left)
+    if offer.max_coupons is not None and offer.coupons_issued >= offer.max_coupons:
+        raise Conflict(f"This offer has issued all of its {offer.max_coupons:,} coupons.",
+                       code="max_coupons_reached", max_coupons=offer.max_coupons, coupons_left=0)
 
 
 def reserve(session, offer: Offer, count: int) -> None:
@@ -42,7 +62,10 @@ def reserve(session, offer: Offer, count: int) -> None:
     done = session.execute(update(Offer).where(Offer.id == offer.id, guard)
                            .values(coupons_issued=Offer.coupons_issued + count)).rowcount
     if not done:
-        raise Conflict("This offer has reached its maximum number of coupons.", code="max_coupons_reached")
+        left = max(0, offer.max_coupons - offer.coupons_issued)
+        raise Conflict(f"Only {left:,} more coupons of this offer can be issued (of {offer.max_coupons:,}), "
+                       f"not {count:,}.", code="max_coupons_reached", max_coupons=offer.max_coupons,
+                       coupons_left=left)
 
 
 def customer_pseudonym(session, offer: Offer, customer_ref: str | None, count: int) -> str | None:

@@ -1,20 +1,15 @@
 from __future__ import annotations
 
-import csv
-import io
-
-from flask import Response, current_app, stream_with_context
+from flask import Response, send_file, stream_with_context, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from ..auth import current_principal, requires
 from ..openapi import file_response
 from ..routing import add_view
-from ..extensions import db
-from . import batches, issuing, views
+from ..spreadsheets import XLSX_MIMETYPE
+from . import batches, exports, issuing, views
 from .images import MIMETYPES, qr_response
-from .models import Coupon
 from .schemas import (
     BatchCreateSchema, BatchSchema, CouponPageSchema, CouponQuerySchema, CouponSchema,
     IssuedCouponListSchema, IssueSchema, PackCreateSchema, PackSchema,
@@ -37,14 +32,22 @@ class IssueCoupons(MethodView):
         return {"items": [{**row, **views.links(row["token"])} for row in rows]}
 
 
+BATCH_ACCEPTED_HEADERS = {
+    "Location": {"description": "the batch, to poll", "schema": {"type": "string"}},
+    "Retry-After": {"description": "seconds until the batch is likely done", "schema": {"type": "integer"}}}
+
+
 @blp.route("/offers/<id:offer_id>/coupon-batches")
 class CreateBatch(MethodView):
     @requires("merchant")
     @blp.arguments(BatchCreateSchema)
-    @blp.response(202, BatchSchema)
+    @blp.response(202, BatchSchema, headers=BATCH_ACCEPTED_HEADERS)
     def post(self, body, offer_id):
-        """Distributor: issue up to 100,000 coupons in the background; poll the batch for progress."""
-        return batches.create_batch(current_principal(), offer_id, body["count"])
+        """Distributor: issue up to 100,000 coupons in the background; poll the batch (`Location`)
+        for progress."""
+        batch = batches.create_batch(current_principal(), offer_id, body["count"])
+        return batch, 202, {"Location": url_for("coupons.BatchView", batch_id=batch.id),
+                            "Retry-After": str(batches.expected_seconds(batch.requested))}
 
 
 @blp.route("/coupon-batches/<id:batch_id>")
@@ -62,28 +65,24 @@ class BatchCsv(MethodView):
     @blp.response(200, content_type="text/csv")
     @blp.doc(**file_response("text/csv", "code, link, expiry and uses of each coupon issued so far"))
     def get(self, batch_id):
-        """The batch's coupons as CSV: code, link, expiry, uses (what has been issued so far)."""
+        """The batch's coupons as CSV: code, link, expiry, uses (what has been issued so far).
+        UTF-8 with a BOM, CRLF line ends."""
         batch = batches.own_batch(current_principal(), batch_id)
-        base = current_app.config["PUBLIC_URL"]
-
-        def rows():
-            out = io.StringIO()
-            writer = csv.writer(out)
-            writer.writerow(["code", "link", "expires_at", "uses"])
-            query = (select(Coupon.code, Coupon.token, Coupon.expires_at, Coupon.uses_total)
-                     .where(Coupon.batch_id == batch.id).order_by(Coupon.id))
-            for n, row in enumerate(db.session.execute(query.execution_options(yield_per=2000)), 1):
-                writer.writerow([views.codes.display(row.code), f"{base}/c/{row.token}",
-                                 row.expires_at.isoformat(), row.uses_total])
-                if n % 1000 == 0:
-                    yield out.getvalue()
-                    out.seek(0)
-                    out.truncate()
-            yield out.getvalue()
-
-        response = Response(stream_with_context(rows()), mimetype="text/csv")
+        response = Response(stream_with_context(exports.batch_csv(batch)), mimetype="text/csv")
         response.headers["Content-Disposition"] = f'attachment; filename="coupon-batch-{batch.id}.csv"'
         return response
+
+
+@blp.route("/coupon-batches/<id:batch_id>/export.xlsx")
+class BatchXlsx(MethodView):
+    @requires("merchant")
+    @blp.response(200, content_type=XLSX_MIMETYPE)
+    @blp.doc(**file_response(XLSX_MIMETYPE, "the same table as the CSV, as an Excel workbook"))
+    def get(self, batch_id):
+        """The batch's coupons as an Excel workbook: expiry as a date in the settlement timezone."""
+        batch = batches.own_batch(current_principal(), batch_id)
+        return send_file(exports.batch_xlsx(batch), mimetype=XLSX_MIMETYPE, as_attachment=True,
+                         download_name=f"coupon-batch-{batch.id}.xlsx")
 
 
 @blp.route("/coupon-batches/<id:batch_id>/sheet.pdf")
@@ -138,6 +137,7 @@ class CouponView(MethodView):
 def _image_route(fmt: str) -> None:
     @requires("merchant")
     @blp.response(200, content_type=MIMETYPES[fmt])
+    @blp.doc(**file_response(MIMETYPES[fmt], "the QR code (304 when If-None-Match matches)"))
     def get(self, code):
         return qr_response(views.visible_coupon(current_principal(), code).token, fmt)
 

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from ..fields import MAX_ID, Id, StrictInteger, StrictSchema, Text
+from ..fields import MAX_ID, Fen, Id, StrictInteger, StrictSchema, Text
 from ..merchants.schemas import list_schema
 from .codes import display
+from .state import STATUSES
 
 
 class IssueSchema(StrictSchema):
@@ -94,3 +95,49 @@ class JwkSchema(ma.Schema):
 
 class JwksSchema(ma.Schema):
     keys = ma.fields.List(ma.fields.Nested(JwkSchema))
+
+
+# The customer's page as JSON (`Accept: application/json`): documentation of what views.py builds.
+
+class DiscountViewSchema(ma.Schema):
+    type = ma.fields.String(metadata={"enum": ["amount", "percent"]})
+    amount = Fen(metadata={"description": "for type amount"})
+    rate_bps = ma.fields.Integer(metadata={"description": "for type percent: 1500 = 15% off"})
+    max_amount = Fen(metadata={"description": "for type percent: the most off an order"})
+
+
+class StoreViewSchema(ma.Schema):
+    name = ma.fields.String()
+    address = ma.fields.String()
+    city = ma.fields.String()
+
+
+class CustomerPartSchema(ma.Schema):
+    code = ma.fields.String()
+    title = ma.fields.String()
+    description = ma.fields.String(allow_none=True)
+    merchant = ma.fields.String(metadata={"description": "where it is redeemed"})
+    discount = ma.fields.Nested(DiscountViewSchema)
+    min_spend = Fen()
+    currency = ma.fields.String()
+    value = ma.fields.String(metadata={"description": "the discount in words: 立减 ¥30.00, 85折，最多减 ¥50.00"})
+    min_spend_text = ma.fields.String(allow_none=True, metadata={"description": "¥200.00; null without one"})
+    valid_from = ma.fields.String(metadata={"description": "ISO 8601, settlement timezone"})
+    expires_at = ma.fields.String(metadata={"description": "ISO 8601, settlement timezone"})
+    valid_until = ma.fields.String(metadata={"description": "the expiry for display: 2026-12-31 23:59"})
+    timezone = ma.fields.String()
+    uses_left = ma.fields.Integer()
+    uses_total = ma.fields.Integer()
+    status = ma.fields.String(metadata={"enum": list(STATUSES),
+                                        "description": "what the till will decide for an order above the min spend"})
+    usable = ma.fields.Boolean()
+    refusal = ma.fields.String(allow_none=True, metadata={"description": "the till's refusal code, null if usable"})
+    usable_from = ma.fields.String(allow_none=True, metadata={"description": "when not started: from when (ISO 8601)"})
+    usable_from_text = ma.fields.String(allow_none=True)
+    stores = ma.fields.List(ma.fields.Nested(StoreViewSchema))
+
+
+class CustomerViewSchema(ma.Schema):
+    kind = ma.fields.String(metadata={"enum": ["coupon", "pack"]})
+    lang = ma.fields.String(metadata={"enum": ["zh", "en"]})
+    parts = ma.fields.List(ma.fields.Nested(CustomerPartSchema))

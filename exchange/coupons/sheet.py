@@ -12,21 +12,22 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterable
 
 from PIL import Image
-from reportlab import rl_config
 from reportlab.lib.colors import Color
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
+from exchange import fonts
 from exchange.coupons.qr import make_qr
 
-# One of Adobe's standard CID fonts: readers substitute an installed Chinese font, so no font
-# file is shipped or embedded.
-TEXT_FONT = "STSong-Light"
-CODE_FONT = "Courier-Bold"  # the manual code is typed in by a cashier: 0/O and 1/I must differ
+# Embedded (exchange/fonts.py): the sheet prints the same on a printer without Chinese fonts.
+TEXT_FONT = fonts.TEXT_FONT
+# The manual code is typed in by a cashier: monospaced, drawn heavy (the font has no bold face:
+# each glyph is filled and outlined with a thin stroke). Its alphabet has no O, I or L to confuse.
+CODE_FONT = fonts.CODE_FONT
+CODE_STROKE = 0.045  # outline width, as a fraction of the code's type size
 MARGIN = 10 * mm  # office printers cannot print closer than ~5 mm to the paper's edge
 PADDING = 2.5 * mm  # a cut a millimetre off the dashed line must not reach the QR's quiet zone
 QR_SIZE = 34 * mm  # a version-10 symbol plus its quiet zone: ~0.47 mm a module, phone-scannable
@@ -39,14 +40,9 @@ LEADING = 1.18
 # which a 100,000-coupon sheet cannot afford; the printed codes are checked with zbar in tests.
 SHEET_MASK = 4
 CUT_LINE = Color(0.6, 0.6, 0.6)
-# The CMap reportlab uses for STSong-Light (UniGB-UCS2-H) has no U+00B7, and it sizes the
-# proportional U+00A5 as full width, leaving a gap after it: use the GB full-width forms, which
-# are the glyphs Adobe's newer UniGB-UTF16-H maps both to anyway.
-GB_FORMS = str.maketrans({"\u00b7": "\u30fb", "\u00a5": "\uffe5"})
 # A dark module (1) is ink (grey 0), a light one (0) paper (255).
 _MODULE_TO_GREY = bytes.maketrans(b"\x00\x01", b"\xff\x00")
 
-_fonts_ready = False
 
 
 @dataclass(frozen=True)
@@ -65,23 +61,13 @@ class SheetCoupon:
     token: str  # signed; the QR encodes public_url + "/c/" + token
 
 
-def prepare_reportlab() -> None:
-    global _fonts_ready
-    if not _fonts_ready:
-        pdfmetrics.registerFont(UnicodeCIDFont(TEXT_FONT))
-        # ASCII85 (reportlab's default) only matters for 7-bit transports; we write bytes, and it
-        # adds 25% to every QR image and page, in memory and on disk. Process-wide, like the font.
-        rl_config.useA85 = 0
-        _fonts_ready = True
-
-
 def write_sheet(out: BinaryIO, header: SheetHeader, coupons: Iterable[SheetCoupon], *,
                 columns: int = 3, rows: int = 4) -> int:
     """Write the PDF to `out`; return the number of pages. `coupons` may be a generator of
     100,000 items: consume it lazily."""
     if columns < 1 or rows < 1:
         raise ValueError("a sheet needs at least one column and one row")
-    prepare_reportlab()
+    fonts.register()
     page_w, page_h = A4
     cell_w = (page_w - 2 * MARGIN) / columns
     cell_h = (page_h - 2 * MARGIN) / rows
@@ -89,7 +75,8 @@ def write_sheet(out: BinaryIO, header: SheetHeader, coupons: Iterable[SheetCoupo
     code_size = min(14.0, qr_size / 7)
     text_top = cell_h - PADDING - qr_size - code_size * 1.2
 
-    canvas = Canvas(out, pagesize=A4, pageCompression=1)
+    # The initial font too: reportlab would otherwise name (unembedded) Helvetica on every page.
+    canvas = Canvas(out, pagesize=A4, pageCompression=1, initialFontName=TEXT_FONT)
     canvas.setTitle(header.title)
     _define_offer_form(canvas, header, cell_w, text_top)
     _define_cut_form(canvas, columns, rows, cell_w, cell_h)
@@ -117,8 +104,15 @@ def _draw_coupon(canvas: Canvas, coupon: SheetCoupon, x: float, y: float, cell_w
     canvas.drawImage(_qr_image(coupon), x + (cell_w - qr_size) / 2, qr_y, qr_size, qr_size)
     size = min(code_size, code_size * (cell_w - 2 * PADDING)
                / max(1.0, pdfmetrics.stringWidth(coupon.code, CODE_FONT, code_size)))
-    canvas.setFont(CODE_FONT, size)
-    canvas.drawCentredString(x + cell_w / 2, qr_y - code_size * 0.85, coupon.code)
+    text = canvas.beginText(x + (cell_w - pdfmetrics.stringWidth(coupon.code, CODE_FONT, size)) / 2,
+                            qr_y - code_size * 0.85)
+    text.setFont(CODE_FONT, size)
+    text.setTextRenderMode(2)  # fill, then stroke: a bold face the font does not have
+    text.textOut(coupon.code)
+    canvas.saveState()  # the render mode and line width must not reach the offer text
+    canvas.setLineWidth(size * CODE_STROKE)
+    canvas.drawText(text)
+    canvas.restoreState()
     canvas.saveState()
     canvas.translate(x, y)
     canvas.doForm("offer")
@@ -170,7 +164,7 @@ def _offer_lines(header: SheetHeader, width: float, scale: float) -> list[tuple[
 
 
 def _wrap(text: str, size: float, width: float, max_lines: int) -> list[str]:
-    text = " ".join(text.translate(GB_FORMS).split())
+    text = " ".join(text.split())
     # Offer texts are "中文 / English": when they need two lines, each language gets its own.
     parts = [text] if _fits(text, size, width) else text.split(" / ")
     lines = [line for part in parts for line in _break_lines(part, size, width)]

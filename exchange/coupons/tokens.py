@@ -22,6 +22,7 @@ import jwt
 from jwt.exceptions import DecodeError, InvalidSignatureError, InvalidTokenError
 
 from ..errors import DomainError
+from ..fields import MAX_ID
 
 ALGORITHM = "EdDSA"
 COUPON_TYP = "cpn"
@@ -78,6 +79,10 @@ def verify(token: str, public_keys: Mapping[str, object], *, now: datetime,
         raise TokenRefused("This coupon's contents are damaged.", code="malformed_payload") from None
     if not isinstance(claims, dict) or not isinstance(claims.get("exp"), int) or not _has_subject(typ, claims):
         raise TokenRefused("This coupon's contents are damaged.", code="malformed_payload")
+    if claims["c" if typ == COUPON_TYP else "p"] > MAX_ID:
+        # Genuinely signed, yet beyond any id the database holds: no such coupon (never a lookup
+        # the database would overflow on).
+        raise TokenRefused("No such coupon.", code="unknown_coupon", status=404)
     if claims["exp"] <= now.timestamp():
         raise TokenRefused("This coupon has expired.", code="coupon_expired", status=410)
     return typ, claims

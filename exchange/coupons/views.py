@@ -12,12 +12,15 @@ from ..auth import Principal
 from ..errors import NotFound
 from ..extensions import db
 from ..merchants.models import Store
+from ..money import format_money
 from ..offers.models import Offer
-from ..offers.pricing import describe, format_money
+from ..offers.pricing import describe
 from ..orm import transaction
+from ..redemptions.checks import coupon_in_context
 from . import codes
 from .models import Coupon, Pack
 from .signing import read_token
+from .state import coupon_state
 
 
 def links(token: str) -> dict:
@@ -92,26 +95,39 @@ def note_viewed(coupons: list[Coupon]) -> None:
 def customer_view(subject, lang: str) -> dict:
     coupons = subject.coupons if isinstance(subject, Pack) else [subject]
     tz = ZoneInfo(current_app.config["SETTLEMENT_TZ"])
-    parts = [_part(c, tz, lang) for c in coupons]
+    now = clock.now()
+    parts = [_part(c, tz, lang, now) for c in coupons]
     return {"kind": "pack" if isinstance(subject, Pack) else "coupon", "lang": lang, "parts": parts}
 
 
-def _part(coupon: Coupon, tz: ZoneInfo, lang: str) -> dict:
+def _part(coupon: Coupon, tz: ZoneInfo, lang: str, now) -> dict:
     offer = coupon.offer
+    # What the till would decide for an order above the minimum spend (SPEC §4.10).
+    state = coupon_state(coupon_in_context(coupon.id, now), now, owner_active=offer.owner.status == "active")
     stores = db.session.scalars(select(Store).where(Store.merchant_id == offer.owner_id).order_by(Store.id))
+    local = lambda at: at.astimezone(tz).strftime("%Y-%m-%d %H:%M")  # noqa: E731
     return {
         "code": codes.display(coupon.code),
         "title": offer.title,
         "description": offer.description,
         "merchant": offer.owner.name,
+        # Machine-readable, as the API has them (integer fen), beside the display strings.
+        "discount": offer.discount,
+        "min_spend": offer.min_spend,
+        "currency": offer.currency,
         "value": describe(offer.discount_type, offer.discount_amount, offer.discount_rate_bps,
                           offer.max_discount, 0, offer.currency, lang),
-        "min_spend": format_money(offer.min_spend, offer.currency) if offer.min_spend else None,
-        "valid_until": coupon.expires_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        "min_spend_text": format_money(offer.min_spend, offer.currency) if offer.min_spend else None,
+        "valid_from": offer.valid_from.astimezone(tz).isoformat(),
+        "expires_at": coupon.expires_at.astimezone(tz).isoformat(),
+        "valid_until": local(coupon.expires_at),
         "timezone": str(tz),
         "uses_left": coupon.uses_left,
         "uses_total": coupon.uses_total,
-        "status": coupon_status(coupon, offer),
-        "paused": offer.status == "paused",
+        "status": state.status,
+        "usable": state.usable,
+        "refusal": state.refusal[1] if state.refusal else None,
+        "usable_from": state.usable_from.astimezone(tz).isoformat() if state.usable_from else None,
+        "usable_from_text": local(state.usable_from) if state.usable_from else None,
         "stores": [{"name": s.name, "address": s.address, "city": s.city} for s in stores],
     }

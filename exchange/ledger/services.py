@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..prepared import insert_row
+from ..prepared import Prepared, insert_row
 from .models import LedgerEntry, LedgerTransaction
 from .postings import Posting, balanced
 
@@ -15,16 +17,38 @@ class UnbalancedPostings(AssertionError):
     pass
 
 
+def hold_for_posting(session: Session) -> None:
+    """Take the ledger's posting lock before reading the instant a posting will carry.
+
+    A month's close locks the ledger (SHARE) and takes everything posted so far as its
+    watermark. A posting whose instant was read *before* the close took that lock, but whose
+    INSERT came after, would carry a time inside the closed month and yet fall outside its
+    watermark: its sale counted in one month by the reports and in the next by the statements.
+    Holding the lock first (ROW EXCLUSIVE: postings never wait for each other) means the close
+    either waits for this transaction, or this transaction waits for the close and then reads
+    a time after the month's end. On SQLite the write transaction already excludes the close.
+    In a `prepared.pipelined` block it travels with the next statement."""
+    if session.get_bind().dialect.name == "postgresql":
+        _HOLD.run(session)
+
+
+def posting_instant(session: Session) -> datetime:
+    """The instant of a posting made in this transaction (see `hold_for_posting`)."""
+    hold_for_posting(session)
+    return clock.now()
+
+
 def post(session: Session, *, kind: str, currency: str, postings: list[Posting], description: str,
-         redemption_id: int | None = None, reversal_id: int | None = None,
+         at: datetime, redemption_id: int | None = None, reversal_id: int | None = None,
          corrects_id: int | None = None) -> int:
-    """Append one balanced transaction of `postings`; its id. Prepared INSERTs (it runs on
-    every redemption), after flushing whatever the caller's unit of work still holds."""
+    """Append one balanced transaction of `postings`, posted at `at` (the instant of the event
+    it records, read after `hold_for_posting`); its id. Prepared INSERTs (it runs on every
+    redemption), after flushing whatever the caller's unit of work still holds."""
     if not balanced(postings):
         raise UnbalancedPostings(postings)
     session.flush()
     txn_id = _INSERT_TRANSACTION.scalar(session, dict(
-        kind=kind, currency=currency, posted_at=clock.now(), description=description,
+        kind=kind, currency=currency, posted_at=at, description=description,
         redemption_id=redemption_id, reversal_id=reversal_id, corrects_id=corrects_id,
     ))
     if postings:
@@ -34,6 +58,7 @@ def post(session: Session, *, kind: str, currency: str, postings: list[Posting],
     return txn_id
 
 
+_HOLD = Prepared(text("LOCK TABLE ledger_transactions IN ROW EXCLUSIVE MODE"))
 _INSERT_TRANSACTION = insert_row(LedgerTransaction.__table__)
 _INSERT_ENTRIES = insert_row(LedgerEntry.__table__)
 

@@ -2,16 +2,17 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from ..fields import Amount, AwareDateTime, Currency, Id, StrictInteger, StrictSchema, Text
+from ..fields import Amount, AwareDateTime, Currency, Fen, Id, StrictBoolean, StrictInteger, StrictSchema, Text
+from ..money import FEN_HINT
 from ..merchants.schemas import list_schema
 
 
 class DiscountSchema(StrictSchema):
     type = ma.fields.String(required=True, validate=ma.validate.OneOf(["amount", "percent"]))
-    amount = Amount(metadata={"description": "fen off, for type amount"})
+    amount = Amount(metadata={"description": "off the order, for type amount"})
     rate_bps = StrictInteger(validate=ma.validate.Range(min=1, max=10_000),
                              metadata={"description": "percent off in basis points (1500 = 15%), for type percent"})
-    max_amount = Amount(metadata={"description": "most fen off, required for type percent"})
+    max_amount = Amount(metadata={"description": "the most off an order, required for type percent"})
 
     @ma.validates_schema
     def _shape(self, data, **kwargs):
@@ -29,13 +30,13 @@ class OfferCreateSchema(StrictSchema):
     title = Text(max_length=80, required=True)
     description = Text(max_length=500, load_default=None)
     discount = ma.fields.Nested(DiscountSchema, required=True)
-    min_spend = Amount(allow_zero=True, load_default=0)
+    min_spend = Amount(allow_zero=True, load_default=0, metadata={"description": "the smallest order it applies to"})
     currency = Currency(required=True)
     valid_from = AwareDateTime(required=True)
     valid_until = AwareDateTime(required=True)
     uses_per_coupon = StrictInteger(load_default=1, validate=ma.validate.Range(min=1, max=100))
     max_coupons = StrictInteger(load_default=None, validate=ma.validate.Range(min=1, max=10_000_000))
-    budget = Amount(load_default=None, metadata={"description": "total discount this offer may give, fen"})
+    budget = Amount(load_default=None, metadata={"description": "total discount this offer may give"})
     per_customer_limit = StrictInteger(load_default=None, validate=ma.validate.Range(min=1, max=1000))
     distributor_share_bps = StrictInteger(load_default=0, validate=ma.validate.Range(min=0, max=10_000),
                                           metadata={"description": "co-funding: share of each discount "
@@ -44,6 +45,9 @@ class OfferCreateSchema(StrictSchema):
                                              validate=ma.validate.OneOf(["full_refund", "never"]))
     distributors = ma.fields.List(Id(), load_default=list, validate=ma.validate.Length(max=200),
                                   metadata={"description": "partners allowed to hand it out; empty: every active partner"})
+    allow_free_order = StrictBoolean(load_default=False, load_only=True, metadata={
+        "description": "an offer whose discount can pay for a whole order (a fixed discount at least its "
+                       "min_spend, or 100% off) is refused unless this is true"})
 
     @ma.validates_schema
     def _window(self, data, **kwargs):
@@ -62,13 +66,13 @@ class OfferSchema(ma.Schema):
     title = ma.fields.String()
     description = ma.fields.String(allow_none=True)
     discount = ma.fields.Dict()
-    min_spend = ma.fields.Integer()
+    min_spend = Fen()
     currency = ma.fields.String()
     valid_from = ma.fields.DateTime()
     valid_until = ma.fields.DateTime()
     uses_per_coupon = ma.fields.Integer()
     max_coupons = ma.fields.Integer(allow_none=True)
-    budget = ma.fields.Integer(allow_none=True)
+    budget = Fen(allow_none=True)
     per_customer_limit = ma.fields.Integer(allow_none=True)
     distributors = ma.fields.List(ma.fields.Integer(), attribute="distributor_ids")
     distributor_share_bps = ma.fields.Integer()
@@ -77,7 +81,8 @@ class OfferSchema(ma.Schema):
     coupons_issued = ma.fields.Integer()
     budget_spent = ma.fields.Function(
         lambda o: o.budget_spent if o.budget is not None else None, allow_none=True,
-        metadata={"type": "integer", "description": "discount given against the budget (null without a budget)"})
+        metadata={"type": "integer", "description": "discount given against the budget (null without a budget); "
+                                             + FEN_HINT})
     created_at = ma.fields.DateTime()
 
 

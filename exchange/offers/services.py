@@ -9,6 +9,7 @@ from ..auth import Principal
 from ..errors import Conflict, NotFound, Unprocessable
 from ..extensions import db
 from ..merchants.models import Merchant
+from ..money import format_money
 from ..orm import transaction
 from ..partners.services import active_partner_ids, active_partnership
 from .models import Offer
@@ -23,6 +24,10 @@ def create_offer(principal: Principal, data: dict) -> Offer:
                             errors={"valid_until": ["Must be in the future."]})
     distributor_ids = list(dict.fromkeys(data.pop("distributors")))
     discount = data.pop("discount")
+    free = _free_order(discount, data["min_spend"], data["currency"])
+    if data.pop("allow_free_order") is False and free:
+        raise Unprocessable(free, code="free_order", errors={"discount": [
+            "Would pay for whole orders: send allow_free_order: true if that is meant."]})
     with transaction() as session:
         partners = active_partner_ids(principal.merchant_id)
         strangers = [i for i in distributor_ids if i not in partners]
@@ -40,6 +45,17 @@ def create_offer(principal: Principal, data: dict) -> Offer:
         audit.record(session, actor=principal.actor, merchant_id=principal.merchant_id,
                      action="offer.created", subject_type="offer", subject_id=offer.id, to_state="active")
     return offer
+
+
+def _free_order(discount: dict, min_spend: int, currency: str) -> str | None:
+    """Why an offer would give orders away for nothing (a typo of ¥300 for ¥30, or ¥30 off from
+    ¥0), or None. An owner who means it says so (`allow_free_order`)."""
+    if discount["type"] == "amount" and discount["amount"] >= min_spend:
+        return (f"A fixed discount of {format_money(discount['amount'], currency)} on orders from "
+                f"{format_money(min_spend, currency)} makes some orders free.")
+    if discount["type"] == "percent" and discount["rate_bps"] == 10_000:
+        return "100% off makes every order free (up to max_amount)."
+    return None
 
 
 def may_distribute(offer: Offer, merchant_id: int) -> bool:

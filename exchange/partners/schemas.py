@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from ..fields import Amount, AwareDateTime, Currency, Id, StrictInteger, StrictSchema, Text
+from ..fields import Amount, AwareDateTime, Currency, Fen, Id, StrictInteger, StrictSchema, Text
 from .models import Partnership
 
 # A fixed commission above 100,000 yuan per sale is a typo, not a small shop's deal.
@@ -13,8 +13,8 @@ class CommissionSchema(StrictSchema):
     type = ma.fields.String(required=True, validate=ma.validate.OneOf(["percent", "fixed"]))
     rate_bps = StrictInteger(validate=ma.validate.Range(min=0, max=10_000),
                              metadata={"description": "percent in basis points (500 = 5%), for type percent"})
-    amount = StrictInteger(validate=ma.validate.Range(min=0, max=MAX_FIXED_COMMISSION),
-                           metadata={"description": "minor units per redemption, for type fixed"})
+    amount = Amount(allow_zero=True, max_amount=MAX_FIXED_COMMISSION,
+                    metadata={"description": "per redemption, for type fixed"})
 
     @ma.validates_schema
     def _shape(self, data, **kwargs):
@@ -54,7 +54,7 @@ class TermsOutSchema(ma.Schema):
     proposed_by_id = ma.fields.Integer()
     commission = ma.fields.Dict()
     currency = ma.fields.String()
-    monthly_cap = ma.fields.Integer(allow_none=True)
+    monthly_cap = Fen(allow_none=True)
     starts_at = ma.fields.DateTime(allow_none=True)
     ends_at = ma.fields.DateTime(allow_none=True)
     proposed_at = ma.fields.DateTime()

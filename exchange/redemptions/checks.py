@@ -9,22 +9,24 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, or_, select
 
-from .. import clock
 from ..auth import Principal
 from ..coupons.models import Coupon
+from ..coupons.state import CouponState, coupon_state
 from ..errors import DomainError, Forbidden, NotFound, Unprocessable
 from ..extensions import db
 from ..merchants.models import Store
+from ..money import format_money
 from ..offers.models import Offer
 from ..offers.pricing import discount_for
 from ..partners.models import LIVE_PAIR, Partnership, PartnershipTerms
 from ..prepared import Prepared
 from ..settlement.periods import Period
-from .models import Redemption
+from . import limits
 from .pricing import commission_for
 
 
@@ -49,8 +51,27 @@ class Assessment:
     commission: int
 
 
-def refuse(status: int, code: str, detail: str) -> DomainError:
-    return DomainError(detail, code=code, status=status)
+def refuse(status: int, code: str, detail: str, **extra) -> DomainError:
+    return DomainError(detail, code=code, status=status, **extra)
+
+
+def refuse_unusable(state: CouponState) -> None:
+    """The till's refusal of a coupon that cannot be used now (nothing if it can)."""
+    if state.usable:
+        return
+    status, code, detail = state.refusal
+    extra = {}
+    if state.usable_from is not None:
+        zone = current_app.config["SETTLEMENT_TZ"]
+        local = state.usable_from.astimezone(ZoneInfo(zone))
+        detail = f"This coupon can be used from {local:%Y-%m-%d %H:%M} ({zone})."
+        extra["usable_from"] = local.isoformat()
+    raise refuse(status, code, detail, **extra)
+
+
+def coupon_in_context(coupon_id: int, now: datetime):
+    """The row `assess` decides on, for the customer's page (one decision: `coupon_state`)."""
+    return _coupon_in_context("id", False).first(db.session, {"coupon_id": coupon_id, "now": now})
 
 
 def till_store(principal: Principal, store_id: int | None) -> Till:
@@ -101,67 +122,56 @@ def _coupon_in_context(by: str, lock: bool):
     return Prepared(query.with_for_update(of=C) if lock else query)
 
 
-def assess(till: Till, reference: tuple[str, dict], order_amount: int, *, lock: bool = False) -> Assessment:
+def assess(till: Till, reference: tuple[str, dict], order_amount: int, *, at: datetime,
+           lock: bool = False) -> Assessment:
     """Every check for redeeming the coupon `reference` names (from `scanning.coupon_reference`)
-    on an order at `till` (from `till_store`)."""
-    now = clock.now()
+    on an order at `till` (from `till_store`), at the instant `at` (the redemption's own: the
+    same instant prices it, dates it, counts it against the month's cap and posts it)."""
+    now = at
     by, params = reference
     c = _coupon_in_context(by, lock).first(db.session, {**params, "now": now})
     if c is None:
         raise NotFound("No such coupon.", code="unknown_coupon")
     if c.owner_id != till.merchant_id:
         raise refuse(403, "not_accepted_here", "This coupon is not accepted at this store.")
-    if c.coupon_status == "revoked" or c.offer_status == "ended":
-        raise refuse(410, "coupon_revoked", "This coupon has been withdrawn and cannot be used.")
-    if now < c.valid_from:
-        raise refuse(422, "offer_not_started", "This coupon is not valid yet.")
-    if now >= c.expires_at:
-        raise refuse(410, "coupon_expired", "This coupon has expired.")
-    if c.offer_status == "paused":
-        raise refuse(409, "offer_paused", "This offer is paused by the store; it cannot be used now.")
-    if (c.terms_id is None or (c.starts_at and now < c.starts_at)
-            or (c.ends_at and now >= c.ends_at)):
-        raise refuse(403, "partnership_inactive",
-                     "The partnership behind this coupon is not active; it cannot be used now.")
+    # The same decision the customer's page shows. The owner is active: its own till's key
+    # authenticated this request, and a suspended merchant's keys are refused (auth).
+    refuse_unusable(coupon_state(c, now, owner_active=True))
     if order_amount < c.min_spend:
-        raise refuse(422, "below_min_spend", f"This coupon needs an order of at least {c.min_spend} "
-                                              f"{c.currency} minor units.")
-    if c.uses_left <= 0:
-        raise refuse(409, "coupon_exhausted", "This coupon has already been used.")
-    _customer_limit(c)
+        raise refuse(422, "below_min_spend",
+                     f"This coupon needs an order of at least {format_money(c.min_spend, c.currency)}.",
+                     min_spend=c.min_spend, currency=c.currency)
+    if c.per_customer_limit is not None and c.customer_pseudonym is not None and limits.customer_uses(
+            db.session, offer_id=c.offer_id, pseudonym=c.customer_pseudonym) >= c.per_customer_limit:
+        raise customer_limit_reached()
     discount = discount_for(discount_type=c.discount_type, amount=c.discount_amount,
                             rate_bps=c.discount_rate_bps, max_amount=c.max_discount,
                             order_amount=order_amount)
     if c.budget is not None and c.budget_spent + discount > c.budget:
-        raise refuse(422, "budget_exhausted", "This offer's discount budget is used up.")
+        raise budget_exhausted()
     paid = order_amount - discount
     commission = commission_for(c.commission_type, c.rate_bps, c.fixed_amount, paid)
-    _monthly_cap(c, commission, now)
+    if c.monthly_cap is not None and limits.commission_so_far(
+            db.session, partnership_id=c.partnership_id, **settlement_month(now)) + commission > c.monthly_cap:
+        raise cap_reached()
     return Assessment(c, till, order_amount, discount, paid, commission)
 
 
-def _customer_limit(c) -> None:
-    if c.per_customer_limit is None or c.customer_pseudonym is None:
-        return
-    used = db.session.scalar(select(func.count()).select_from(Redemption).where(
-        Redemption.offer_id == c.offer_id, Redemption.customer_pseudonym == c.customer_pseudonym,
-        Redemption.refunded_amount < Redemption.paid_amount))
-    if used >= c.per_customer_limit:
-        raise refuse(422, "customer_limit_reached", "This customer has used this offer as often as it allows.")
-
-
-def _month_start(at: datetime) -> datetime:
-    """The start of `at`'s settlement month (the cap counts what settles together)."""
+def settlement_month(at: datetime) -> dict:
+    """The settlement month `at` belongs to: its name and bounds (caps count what settles together)."""
     zone = current_app.config["SETTLEMENT_TZ"]
-    return Period.containing(at, zone).starts_at(zone)
+    period = Period.containing(at, zone)
+    return {"period": str(period), "starts_at": period.starts_at(zone), "ends_at": period.ends_at(zone)}
 
 
-def _monthly_cap(c, commission: int, now: datetime) -> None:
-    if c.monthly_cap is None:
-        return
-    owed = db.session.scalar(select(func.coalesce(func.sum(
-        Redemption.commission_amount - Redemption.commission_clawed_back), 0)).where(
-        Redemption.partnership_id == c.partnership_id, Redemption.redeemed_at >= _month_start(now)))
-    if owed + commission > c.monthly_cap:
-        raise refuse(422, "commission_cap_reached",
-                     "This partnership has reached its commission cap for the month.")
+# Refusals that a read check (here) and the guarded write (in services) both give.
+def customer_limit_reached() -> DomainError:
+    return refuse(422, "customer_limit_reached", "This customer has used this offer as often as it allows.")
+
+
+def budget_exhausted() -> DomainError:
+    return refuse(422, "budget_exhausted", "This offer's discount budget is used up.")
+
+
+def cap_reached() -> DomainError:
+    return refuse(422, "commission_cap_reached", "This partnership has reached its commission cap for the month.")

@@ -24,6 +24,8 @@ class Redemption(Base):
         Index("ix_redemptions_owner_time", "owner_id", "redeemed_at"),
         Index("ix_redemptions_distributor_time", "distributor_id", "redeemed_at"),
         Index("ix_redemptions_offer_customer", "offer_id", "customer_pseudonym"),
+        # A capped partnership's month total starts from its redemptions so far (see limits.py).
+        Index("ix_redemptions_partnership_time", "partnership_id", "redeemed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,3 +78,29 @@ class Reversal(Base):
     use_restored: Mapped[bool]
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     reversed_at: Mapped[datetime]
+
+
+class PartnershipMonth(Base):
+    """A capped partnership's commission in one settlement month, kept as a running total so the
+    monthly cap is enforced by one guarded UPDATE the database serialises (SPEC §4.8), not by
+    summing redemptions that concurrent tills have not committed yet."""
+
+    __tablename__ = "partnership_months"
+    __table_args__ = (CheckConstraint("commission >= 0", name="commission_not_negative"),)
+
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    # Commission less clawbacks of the month's redemptions (what the cap limits).
+    commission: Mapped[int] = mapped_column(BigInteger)
+
+
+class CustomerOfferUse(Base):
+    """How many redemptions of an offer a customer (by pseudonym) has that are not fully
+    refunded: the per-customer limit, enforced by a guarded UPDATE like the cap."""
+
+    __tablename__ = "customer_offer_uses"
+    __table_args__ = (CheckConstraint("redemptions >= 0", name="redemptions_not_negative"),)
+
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), primary_key=True)
+    customer_pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
+    redemptions: Mapped[int]

@@ -3,13 +3,13 @@ from __future__ import annotations
 import marshmallow as ma
 
 from ..coupons.codes import display
-from ..fields import MAX_ID, Amount, AwareDateTime, Id, StrictSchema, Text
+from ..fields import MAX_ID, Amount, AwareDateTime, Fen, Id, StrictSchema, Text
 
 
 class ScanSchema(StrictSchema):
     payload = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2048), metadata={
         "description": "what the scanner read (the link or the bare token) or the typed manual code"})
-    order_amount = Amount(required=True, metadata={"description": "the order before discount, fen"})
+    order_amount = Amount(required=True, metadata={"description": "the order before discount"})
     store_id = Id(load_default=None, metadata={"description": "required with a merchant key; implied by a terminal key"})
 
 
@@ -19,26 +19,29 @@ class RedeemSchema(ScanSchema):
 
 class VerifySchema(ma.Schema):
     valid = ma.fields.Boolean()
-    discount = ma.fields.Integer()
-    payable = ma.fields.Integer(metadata={"description": "what the customer pays after the discount"})
+    discount = Fen()
+    payable = Fen(metadata={"description": "what the customer pays after the discount"})
     currency = ma.fields.String()
     code = ma.fields.String(metadata={"description": "why it is refused (when valid is false)"})
     detail = ma.fields.String()
+    min_spend = Fen(metadata={"description": "with below_min_spend: the minimum spend"})
+    usable_from = ma.fields.String(metadata={"description": "with offer_not_started: when it can be used "
+                                                            "(ISO 8601, settlement timezone)"})
     coupon_code = ma.fields.Function(lambda v: display(v["coupon_code"]) if v.get("coupon_code") else None)
     offer_id = ma.fields.Integer()
     uses_left = ma.fields.Integer()
 
 
 class CommissionSchema(ma.Schema):
-    amount = ma.fields.Integer(attribute="commission_amount")
-    clawed_back = ma.fields.Integer(attribute="commission_clawed_back")
+    amount = Fen(attribute="commission_amount")
+    clawed_back = Fen(attribute="commission_clawed_back")
     payer_id = ma.fields.Integer(attribute="owner_id")
     payee_id = ma.fields.Integer(attribute="distributor_id")
 
 
 class CofundingSchema(ma.Schema):
-    amount = ma.fields.Integer(attribute="cofunding_amount")
-    returned = ma.fields.Integer(attribute="cofunding_returned")
+    amount = Fen(attribute="cofunding_amount")
+    returned = Fen(attribute="cofunding_returned")
     payer_id = ma.fields.Integer(attribute="distributor_id")
     payee_id = ma.fields.Integer(attribute="owner_id")
 
@@ -54,10 +57,10 @@ class RedemptionSchema(ma.Schema):
     offer_id = ma.fields.Integer()
     store_id = ma.fields.Integer()
     currency = ma.fields.String()
-    order_amount = ma.fields.Integer()
-    discount = ma.fields.Integer()
-    paid_amount = ma.fields.Integer()
-    refunded_amount = ma.fields.Integer()
+    order_amount = Fen()
+    discount = Fen()
+    paid_amount = Fen()
+    refunded_amount = Fen()
     commission = ma.fields.Function(lambda r: _COMMISSION.dump(r))
     cofunding = ma.fields.Function(lambda r: _COFUNDING.dump(r))
     order_ref = ma.fields.String(allow_none=True)
@@ -73,8 +76,8 @@ class DistributorRedemptionSchema(ma.Schema):
     offer_id = ma.fields.Integer()
     owner_id = ma.fields.Integer()
     currency = ma.fields.String()
-    paid_amount = ma.fields.Integer()
-    refunded_amount = ma.fields.Integer()
+    paid_amount = Fen()
+    refunded_amount = Fen()
     commission = ma.fields.Function(lambda r: _COMMISSION.dump(r))
     cofunding = ma.fields.Function(lambda r: _COFUNDING.dump(r))
     status = ma.fields.String()
@@ -89,9 +92,9 @@ class ReversalCreateSchema(StrictSchema):
 class ReversalSchema(ma.Schema):
     id = ma.fields.Integer()
     redemption_id = ma.fields.Integer()
-    refund_amount = ma.fields.Integer()
-    commission_clawback = ma.fields.Integer()
-    cofunding_returned = ma.fields.Integer()
+    refund_amount = Fen()
+    commission_clawback = Fen()
+    cofunding_returned = Fen()
     reason = ma.fields.String()
     use_restored = ma.fields.Boolean()
     reversed_at = ma.fields.DateTime()

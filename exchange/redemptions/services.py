@@ -11,15 +11,22 @@ from ..errors import Conflict, DomainError, NotFound, Unprocessable
 from ..extensions import db
 from ..idempotency import Once
 from ..ledger import postings
-from ..ledger.services import post
+from ..ledger.services import hold_for_posting, post
 from ..offers.models import Offer
-from ..money import apply_bps
+from ..money import apply_bps, format_money
 from ..orm import transaction
 from ..prepared import Prepared, insert_row, pipelined
-from .checks import assess, refuse, till_store
+from . import limits
+from .checks import (
+    assess, budget_exhausted, cap_reached, customer_limit_reached, refuse, settlement_month, till_store,
+)
 from .models import Redemption, Reversal
 from .pricing import clawback_for
 from .scanning import coupon_reference
+
+
+# What a refusal's problem carries that a till can use, also in verify's answer.
+VERIFY_EXTRAS = ("min_spend", "usable_from")
 
 
 def verify(principal: Principal, payload: str, order_amount: int, store_id: int | None) -> dict:
@@ -27,10 +34,10 @@ def verify(principal: Principal, payload: str, order_amount: int, store_id: int 
     (`valid: false` with the refusal's code); a wrong store is still an error."""
     till = till_store(principal, store_id)
     try:
-        a = assess(till, coupon_reference(payload, till.merchant_id), order_amount)
+        a = assess(till, coupon_reference(payload, till.merchant_id), order_amount, at=clock.now())
     except DomainError as error:
         return {"valid": False, "code": error.code, "detail": error.detail, "discount": 0,
-                "payable": order_amount}
+                "payable": order_amount, **{k: v for k, v in error.extra.items() if k in VERIFY_EXTRAS}}
     finally:
         db.session.rollback()
     return {"valid": True, "discount": a.discount, "payable": a.paid, "currency": a.coupon.currency,
@@ -47,12 +54,15 @@ def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str
     # still answered from the key if the key was used: see `run_idempotently`.)
     reference = coupon_reference(payload, till.merchant_id)
     with transaction() as session:
-        once.claim(session)
-        a = assess(till, reference, order_amount, lock=True)
+        at = _claim_and_hold(session, once)
+        a = assess(till, reference, order_amount, at=at, lock=True)
         c = a.coupon
         # Exactly once, whatever the concurrency: the database takes the use only if one is left.
         if not _TAKE_A_USE.count(session, {"coupon_id": c.id}):
             raise refuse(409, "coupon_exhausted", "This coupon has already been used.")
+        # The limits over many coupons (before the redemption row: a new counter starts from the
+        # redemptions already on the books).
+        _take_aggregate_limits(session, c, a, at)
         r = Redemption(coupon_id=c.id, offer_id=c.offer_id, owner_id=c.owner_id,
                        distributor_id=c.distributor_id, store_id=a.till.store_id,
                        partnership_id=c.partnership_id, terms_id=c.terms_id, currency=c.currency,
@@ -60,14 +70,14 @@ def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str
                        commission_amount=a.commission, refunded_amount=0, commission_clawed_back=0,
                        cofunding_amount=apply_bps(a.discount, c.distributor_share_bps),
                        cofunding_returned=0, order_ref=order_ref,
-                       customer_pseudonym=c.customer_pseudonym, redeemed_at=clock.now())
+                       customer_pseudonym=c.customer_pseudonym, redeemed_at=at)
         # `r` never joins the session: one INSERT writes it, and it is only read afterwards.
         r.id = _INSERT_REDEMPTION.scalar(session, _columns(r))
         r.coupon_code = c.code
         # Nothing below needs an answer before the stored response's: on PostgreSQL the ledger
         # entries, the audit event and the response travel in one round trip instead of three.
         with pipelined(session):
-            post(session, kind="redemption", currency=r.currency, redemption_id=r.id,
+            post(session, kind="redemption", currency=r.currency, redemption_id=r.id, at=at,
                  postings=postings.commission(r.owner_id, r.distributor_id, r.commission_amount)
                  + postings.cofunding(r.owner_id, r.distributor_id, r.cofunding_amount),
                  description=f"commission (and co-funding) on redemption {r.id}")
@@ -80,8 +90,29 @@ def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str
         # an offer without one is never touched here (its tills then do not queue on one row).
         if c.budget is not None and not _SPEND_BUDGET.count(
                 session, {"offer_id": c.offer_id, "discount": a.discount}):
-            raise refuse(422, "budget_exhausted", "This offer's discount budget is used up.")
+            raise budget_exhausted()
         return body
+
+
+def _claim_and_hold(session, once: Once):
+    """Claim the Idempotency-Key and take the ledger's posting lock (one round trip on
+    PostgreSQL), then read the instant everything this transaction writes will carry."""
+    with pipelined(session):
+        hold_for_posting(session)
+        once.claim(session)
+    return clock.now()
+
+
+def _take_aggregate_limits(session, c, a, at) -> None:
+    """A customer's uses of the offer and the partnership's monthly commission cap, each by a
+    guarded write (see `limits`); only limited offers and capped partnerships keep counts."""
+    if c.per_customer_limit is not None and c.customer_pseudonym is not None and not limits.take_customer_use(
+            session, offer_id=c.offer_id, pseudonym=c.customer_pseudonym, limit=c.per_customer_limit):
+        raise customer_limit_reached()
+    if c.monthly_cap is not None and not limits.take_commission(
+            session, partnership_id=c.partnership_id, commission=a.commission, cap=c.monthly_cap,
+            **settlement_month(at)):
+        raise cap_reached()
 
 
 # The statements of the money path, compiled once (see `prepared`).
@@ -112,7 +143,7 @@ def visible_redemption(principal: Principal, redemption_id: int, *, lock: bool =
 
 def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason: str, once: Once) -> str:
     with transaction() as session:
-        once.claim(session)
+        at = _claim_and_hold(session, once)
         r = visible_redemption(principal, redemption_id, lock=True)
         if principal.merchant_id != r.owner_id:
             raise NotFound("No such redemption.")  # the distributor sees it but cannot refund it
@@ -120,21 +151,21 @@ def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason
             raise Conflict("This redemption has already been fully reversed.", code="already_reversed")
         left = r.paid_amount - r.refunded_amount
         if refund_amount > left:
-            raise Unprocessable(f"At most {left} can still be refunded on this redemption.",
-                                code="refund_exceeds_paid", refundable=left)
+            raise Unprocessable(f"At most {format_money(left, r.currency)} can still be refunded on this "
+                                "redemption.", code="refund_exceeds_paid", refundable=left, currency=r.currency)
         clawback = clawback_for(commission=r.commission_amount, clawed_so_far=r.commission_clawed_back,
                                 paid=r.paid_amount, refunded_so_far=r.refunded_amount, refund=refund_amount)
         returned = clawback_for(commission=r.cofunding_amount, clawed_so_far=r.cofunding_returned,
                                 paid=r.paid_amount, refunded_so_far=r.refunded_amount, refund=refund_amount)
         full = r.refunded_amount + refund_amount == r.paid_amount
-        restore = full and _restores_use(r)
+        restore = full and _restores_use(r, at)
         r.refunded_amount += refund_amount
         r.commission_clawed_back += clawback
         r.cofunding_returned += returned
         reversal = Reversal(redemption_id=r.id, refund_amount=refund_amount, commission_clawback=clawback,
                             cofunding_returned=returned,
                             reason=reason, use_restored=restore, store_id=principal.store_id or r.store_id,
-                            reversed_at=clock.now())
+                            reversed_at=at)
         session.add(reversal)
         session.flush()
         if restore:
@@ -142,7 +173,8 @@ def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason
                             .values(uses_left=Coupon.uses_left + 1))
             session.execute(update(Offer).where(Offer.id == r.offer_id, Offer.budget.is_not(None))
                             .values(budget_spent=Offer.budget_spent - r.discount))
-        post(session, kind="reversal", currency=r.currency, redemption_id=r.id, reversal_id=reversal.id,
+        _give_back_aggregate_limits(session, r, clawback, full)
+        post(session, kind="reversal", currency=r.currency, redemption_id=r.id, reversal_id=reversal.id, at=at,
              postings=postings.commission(r.owner_id, r.distributor_id, -clawback)
              + postings.cofunding(r.owner_id, r.distributor_id, -returned),
              description=f"commission clawback on refund {reversal.id} of redemption {r.id}")
@@ -152,11 +184,20 @@ def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason
         return once.seal(session, reversal)
 
 
-def _restores_use(r: Redemption) -> bool:
+def _give_back_aggregate_limits(session, r: Redemption, clawback: int, full: bool) -> None:
+    """A refund frees what the redemption took: its clawback from the cap of the month it was
+    redeemed in, and — once fully refunded — its count against the customer's limit."""
+    limits.give_back_commission(session, partnership_id=r.partnership_id,
+                                period=settlement_month(r.redeemed_at)["period"], clawback=clawback)
+    if full and r.customer_pseudonym is not None:
+        limits.give_back_customer_use(session, offer_id=r.offer_id, pseudonym=r.customer_pseudonym)
+
+
+def _restores_use(r: Redemption, at) -> bool:
     """A full refund inside the offer's window gives the customer the coupon use back."""
     offer = db.session.get(Offer, r.offer_id)
     return (offer.restore_use_on_refund == "full_refund" and offer.status != "ended"
-            and clock.now() < offer.valid_until)
+            and at < offer.valid_until)
 
 
 def list_redemptions(principal: Principal, role: str, start, end, after: int, limit: int) -> list[Redemption]:

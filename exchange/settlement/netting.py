@@ -120,6 +120,17 @@ def multilateral_plan(balances: dict[tuple[str, int], int]) -> list[Transfer]:
     return plan
 
 
+def payee(o: PairObligation) -> int | None:
+    """Who receives the pair's payable net (None when nothing is payable)."""
+    return o.b if o.payable > 0 else o.a if o.payable < 0 else None
+
+
+def held_for(obligations: Iterable[PairObligation], suspended: set[int]) -> set[tuple[str, int, int]]:
+    """Pairs whose payable net would go to a suspended merchant: held until it is reinstated.
+    What a suspended merchant owes is still due (its partners are not made to wait)."""
+    return {(o.currency, o.a, o.b) for o in obligations if payee(o) in suspended}
+
+
 def plan(obligations: list[PairObligation], mode: str, held: set[tuple[str, int, int]] = frozenset()
          ) -> list[Transfer]:
     """The transfers that settle every pair not `held` (disputed pairs wait for the operator)."""

@@ -17,9 +17,10 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from .. import fonts
 from ..auth import Principal
-from ..coupons.sheet import GB_FORMS, TEXT_FONT, prepare_reportlab
-from ..offers.pricing import format_money
+from ..fonts import TEXT_FONT
+from ..money import format_money
 from .reports import partnership_report
 from .statements import statement
 
@@ -29,6 +30,7 @@ THEY_SENT = colors.HexColor("#f59e0b")
 MAX_CHART_PARTNERS = 12
 
 _title = ParagraphStyle("title", fontName=TEXT_FONT, fontSize=16, leading=20, textColor=INK)
+_heading = ParagraphStyle("heading", fontName=TEXT_FONT, fontSize=11, leading=15, textColor=INK)
 _body = ParagraphStyle("body", fontName=TEXT_FONT, fontSize=9, leading=13, textColor=INK)
 _small = ParagraphStyle("small", fontName=TEXT_FONT, fontSize=7.5, leading=10, textColor=colors.grey)
 _cell = ParagraphStyle("cell", fontName=TEXT_FONT, fontSize=8, leading=10)
@@ -41,10 +43,12 @@ def statement_pdf(principal: Principal, period: str) -> tuple[str, bytes]:
 
 
 def render(doc: dict, report: dict) -> bytes:
-    prepare_reportlab()
+    fonts.register()
     out = io.BytesIO()
+    # Every font embedded (exchange/fonts.py), the initial one too: reportlab would otherwise
+    # name Helvetica, unembedded, on every page.
     page = SimpleDocTemplate(out, pagesize=landscape(A4), leftMargin=14 * mm, rightMargin=14 * mm,
-                             topMargin=12 * mm, bottomMargin=12 * mm,
+                             topMargin=12 * mm, bottomMargin=12 * mm, initialFontName=TEXT_FONT,
                              title=f"Statement {doc['period']} — {doc['merchant']['name']}",
                              author="Partner Coupon Exchange")
     page.build(_header(doc) + _summary(doc, report) + _chart(report) + _transfers(doc) + _footer(doc))
@@ -52,12 +56,16 @@ def render(doc: dict, report: dict) -> bytes:
 
 
 def _money(amount: int, currency: str) -> str:
-    return format_money(amount, currency).translate(GB_FORMS)
+    return format_money(amount, currency)
 
 
 def _text(markup: str, style) -> Paragraph:
-    """A paragraph in the CID font: characters its CMap lacks become their GB forms."""
-    return Paragraph(markup.translate(GB_FORMS).replace("–", "~").replace("—", "-"), style)
+    return Paragraph(markup, style)
+
+
+def _strong(markup: str) -> str:
+    """What matters on a line, a size up: the embedded font has no bold face."""
+    return f'<font size="10.5">{markup}</font>'
 
 
 def _header(doc: dict) -> list:
@@ -70,16 +78,16 @@ def _header(doc: dict) -> list:
     return [
         _text(f"月度结算单 Monthly statement · {doc['period']}", _title),
         Spacer(1, 3 * mm),
-        _text(f"商户 Merchant: <b>{_esc(merchant['name'])}</b> (#{merchant['id']})", _body),
+        _text(f"商户 Merchant: {_strong(_esc(merchant['name']))} (#{merchant['id']})", _body),
         _text(f"期间 Period: {doc['starts_at'][:10]} – {_last_day(doc['ends_at'])} ({doc['timezone']}) · "
                   f"{status} · {mode}", _body),
-        _text(f"净头寸 Net position: <b>{positions}</b> (positive: you are owed; negative: you owe)", _body),
+        _text(f"净头寸 Net position: {_strong(positions)} (positive: you are owed; negative: you owe)", _body),
         Spacer(1, 4 * mm),
     ]
 
 
 STATUS = {"provisional": "未结 provisional", "awaiting_confirmation": "待确认 to confirm",
-          "confirmed": "已确认 confirmed", "disputed": "争议 disputed"}
+          "confirmed": "已确认 confirmed", "disputed": "争议 disputed", "held": "暂缓 held"}
 
 
 def _summary(doc: dict, report: dict) -> list:
@@ -118,7 +126,7 @@ def _summary(doc: dict, report: dict) -> list:
     note = _text("Coupons, redemptions and sales: this month's activity (GET /api/v1/reports/partnerships); money: "
                  "the month's ledger, as closed. Commission is shown before clawbacks, which have their own column.",
                  _small)
-    return [_text("<b>伙伴汇总 Summary per partner</b>", _body), Spacer(1, 2 * mm), table, Spacer(1, 1 * mm),
+    return [_text("伙伴汇总 Summary per partner", _heading), Spacer(1, 2 * mm), table, Spacer(1, 1 * mm),
             note, *digests, Spacer(1, 5 * mm)]
 
 
@@ -133,6 +141,7 @@ def _chart(report: dict) -> list:
     if not partners:
         return []
     drawing = Drawing(250 * mm, 55 * mm)
+    drawing.initialFontName = TEXT_FONT  # the renderer's starting font, else Helvetica (unembedded)
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 15 * mm, 10 * mm, 170 * mm, 40 * mm
     chart.data = [[sum(s["redemptions"] for s in row[side]["sales"]) for row in partners]
@@ -143,6 +152,7 @@ def _chart(report: dict) -> list:
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
     chart.valueAxis.valueStep = max(1, math.ceil(max(max(series) for series in chart.data) / 5))  # whole redemptions
+    chart.valueAxis.labels.fontName = TEXT_FONT
     chart.valueAxis.labels.fontSize = 7
     chart.bars[0].fillColor, chart.bars[1].fillColor = YOU_SENT, THEY_SENT
     legend = Legend()
@@ -151,11 +161,11 @@ def _chart(report: dict) -> list:
                              (THEY_SENT, "伙伴带来的核销 redeemed here, sent by them")]
     drawing.add(chart)
     drawing.add(legend)
-    return [_text("<b>本月往来 Redemptions this month, per partner</b>", _body), drawing, Spacer(1, 3 * mm)]
+    return [_text("本月往来 Redemptions this month, per partner", _heading), drawing, Spacer(1, 3 * mm)]
 
 
 def _transfers(doc: dict) -> list:
-    lines = [_text("<b>转账 Transfers</b>", _body)]
+    lines = [_text("转账 Transfers", _heading)]
     for t in doc["transfers"]:
         if t["direction"] == "pay":
             lines.append(_text(f"付款 Pay {_money(t['amount'], t['currency'])} → {_esc(t['payee']['name'])} "
@@ -165,9 +175,10 @@ def _transfers(doc: dict) -> list:
                                    f"(#{t['payer']['id']})", _body))
     if not doc["transfers"]:
         lines.append(_text("无需转账 Nothing to transfer this month.", _body))
-    held = [o for o in doc["obligations"] if o["status"] == "disputed"]
-    for o in held:
-        lines.append(_text(f"争议中 Held (disputed): {_esc(o['partner']['name'])} "
+    why = {"disputed": "争议中 Held (disputed)", "held": "暂缓 Held (merchant suspended)"}
+    for o in doc["obligations"]:
+        if o["status"] in why:
+            lines.append(_text(f"{why[o['status']]}: {_esc(o['partner']['name'])} "
                                f"{_money(o['payable'], o['currency'])}", _body))
     return lines + [Spacer(1, 4 * mm)]
 

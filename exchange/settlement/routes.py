@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from flask import Response, stream_with_context
+from flask import Response, send_file, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from ..auth import current_principal, requires
 from ..openapi import file_response
-from . import reports, services, statements
-from .pdf import statement_pdf
+from ..spreadsheets import XLSX_MIMETYPE
+from . import downloads, reports, services, statements
 from .schemas import (
     CloseSchema,
     DisputeCreateSchema,
@@ -20,6 +20,7 @@ from .schemas import (
     ResolveSchema,
     SettlementListSchema,
     SettlementSummarySchema,
+    StatementFileQuerySchema,
     StatementSchema,
 )
 
@@ -58,32 +59,51 @@ class SettlementView(MethodView):
         return statements.statement(current_principal(), period)
 
 
+def _attachment(body, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @blp.route("/settlements/<period:period>/statement.csv")
 class StatementCsv(MethodView):
-    @requires("merchant")
+    @requires("merchant", "operator")
+    @blp.arguments(StatementFileQuerySchema, location="query")
     @blp.response(200, content_type="text/csv")
     @blp.doc(**file_response("text/csv", "the statement's lines, then per partner and overall totals"))
-    def get(self, period):
-        """Your statement as CSV: a line per redemption, reversal and adjustment, then per partner
-        carried balances and a total equal to the JSON's `payable`, then the net position."""
-        filename, lines = statements.statement_csv(current_principal(), period)
-        response = Response(stream_with_context(lines), mimetype="text/csv")
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+    def get(self, query, period):
+        """Your statement as CSV (the operator: any merchant's, `?merchant_id=`): a line per
+        redemption, reversal and adjustment, then per partner carried balances and a subtotal
+        equal to the JSON's `payable`, then the net position. UTF-8 with a BOM, CRLF."""
+        filename, lines = downloads.statement_csv(current_principal(), period, query["merchant_id"])
+        return _attachment(stream_with_context(lines), "text/csv", filename)
+
+
+@blp.route("/settlements/<period:period>/statement.xlsx")
+class StatementXlsx(MethodView):
+    @requires("merchant", "operator")
+    @blp.arguments(StatementFileQuerySchema, location="query")
+    @blp.response(200, content_type=XLSX_MIMETYPE)
+    @blp.doc(**file_response(XLSX_MIMETYPE, "the statement as an Excel workbook"))
+    def get(self, query, period):
+        """The same table as the CSV, as an Excel workbook: amounts in yuan with a ¥ format, times
+        as dates in the settlement timezone, totals in bold."""
+        filename, body = downloads.statement_xlsx(current_principal(), period, query["merchant_id"])
+        return send_file(body, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename)
 
 
 @blp.route("/settlements/<period:period>/statement.pdf")
 class StatementPdf(MethodView):
-    @requires("merchant")
+    @requires("merchant", "operator")
+    @blp.arguments(StatementFileQuerySchema, location="query")
     @blp.response(200, content_type="application/pdf")
     @blp.doc(**file_response("application/pdf", "the printable statement"))
-    def get(self, period):
-        """Your statement as a printable PDF: a summary per partner, the month's activity as a
-        chart, the transfers to make or expect, and the statement's SHA-256."""
-        filename, body = statement_pdf(current_principal(), period)
-        response = Response(body, mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+    def get(self, query, period):
+        """Your statement as a printable PDF (the operator: any merchant's, `?merchant_id=`): a
+        summary per partner, the month's activity as a chart, the transfers to make or expect,
+        and the statement's SHA-256. Its font is embedded."""
+        filename, body = downloads.statement_pdf(current_principal(), period, query["merchant_id"])
+        return _attachment(body, "application/pdf", filename)
 
 
 @blp.route("/settlements/<period:period>/confirm")

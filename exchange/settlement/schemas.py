@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from ..fields import Amount, Currency, Id, StrictSchema, Text
+from ..fields import MAX_ID, Amount, Currency, Fen, Id, StrictSchema, Text
 from ..merchants.schemas import list_schema
 from .netting import MODES
 
@@ -16,7 +16,12 @@ class CloseSchema(StrictSchema):
         "description": "bilateral (one transfer per pair) or multilateral (at most N−1 transfers); "
                        "default EXCHANGE_SETTLEMENT_NETTING"})
     min_transfer = Amount(allow_zero=True, load_default=None, metadata={
-        "description": "nets below this (minor units) carry into the next month; default EXCHANGE_MIN_TRANSFER"})
+        "description": "nets below this carry into the next month; default EXCHANGE_MIN_TRANSFER"})
+
+
+class StatementFileQuerySchema(StrictSchema):
+    merchant_id = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=MAX_ID), metadata={
+        "description": "operator only: whose statement (a merchant's key always gets its own)"})
 
 
 class PairSchema(StrictSchema):
@@ -30,7 +35,7 @@ class DisputeCreateSchema(PairSchema):
 
 class AdjustmentSchema(StrictSchema):
     payer_id = Id(required=True)
-    amount = Amount(required=True, metadata={"description": "what the payer owes the other side on top, minor units"})
+    amount = Amount(required=True, metadata={"description": "what the payer owes the other side on top"})
 
 
 class ResolveSchema(StrictSchema):
@@ -45,7 +50,7 @@ class SettlementSummarySchema(ma.Schema):
     closed_at = ma.fields.DateTime()
     closed_by = ma.fields.String()
     netting = ma.fields.String()
-    min_transfer = ma.fields.Integer()
+    min_transfer = Fen()
     entries = ma.fields.Integer(metadata={"description": "receivable ledger entries the month holds"})
     pairs = ma.fields.Function(lambda s: len(s.obligations))
     digest = ma.fields.String()
@@ -57,12 +62,12 @@ class NamedSchema(ma.Schema):
 
 
 class FlowSchema(ma.Schema):
-    commission = ma.fields.Integer()
-    clawback = ma.fields.Integer()
-    cofunding = ma.fields.Integer()
-    cofunding_returned = ma.fields.Integer()
-    adjustment = ma.fields.Integer()
-    total = ma.fields.Integer()
+    commission = Fen()
+    clawback = Fen()
+    cofunding = Fen()
+    cofunding_returned = Fen()
+    adjustment = Fen()
+    total = Fen()
 
 
 class DisputeBriefSchema(ma.Schema):
@@ -72,7 +77,7 @@ class DisputeBriefSchema(ma.Schema):
     reason = ma.fields.String()
     opened_at = ma.fields.String()
     resolution = ma.fields.String(allow_none=True)
-    adjustment_amount = ma.fields.Integer()
+    adjustment_amount = Fen()
     adjustment_payer_id = ma.fields.Integer(allow_none=True)
 
 
@@ -90,11 +95,13 @@ class ObligationSchema(ma.Schema):
     b = ma.fields.Nested(NamedSchema)
     a_owes_b = ma.fields.Nested(FlowSchema)
     b_owes_a = ma.fields.Nested(FlowSchema)
-    carried_in = ma.fields.Integer()
-    net = ma.fields.Integer()
-    carried_forward = ma.fields.Integer()
-    payable = ma.fields.Integer()
-    status = ma.fields.String(metadata={"description": "provisional, awaiting_confirmation, confirmed or disputed"})
+    carried_in = Fen()
+    net = Fen()
+    carried_forward = Fen()
+    payable = Fen()
+    status = ma.fields.String(metadata={"description": "provisional (the month is open), awaiting_confirmation, "
+                                                       "confirmed, disputed (held for the operator) or held (its "
+                                                       "net would go to a suspended merchant: paid once reinstated)"})
     confirmed_by_you = ma.fields.Boolean()
     confirmed_by_partner = ma.fields.Boolean()
     confirmed_by = ma.fields.List(ma.fields.Integer())
@@ -105,13 +112,13 @@ class ObligationSchema(ma.Schema):
 class PositionSchema(ma.Schema):
     currency = ma.fields.String()
     merchant = ma.fields.Nested(NamedSchema)
-    net_position = ma.fields.Integer()
-    held = ma.fields.Integer(metadata={"description": "the part in disputed pairs"})
+    net_position = Fen()
+    held = Fen(metadata={"description": "the part in disputed or held pairs"})
 
 
 class TransferSchema(ma.Schema):
     currency = ma.fields.String()
-    amount = ma.fields.Integer()
+    amount = Fen()
     payer = ma.fields.Nested(NamedSchema)
     payee = ma.fields.Nested(NamedSchema)
     direction = ma.fields.String(allow_none=True, metadata={"description": "pay or receive, from your side"})
@@ -119,7 +126,7 @@ class TransferSchema(ma.Schema):
 
 class CountAmountSchema(ma.Schema):
     count = ma.fields.Integer()
-    amount = ma.fields.Integer()
+    amount = Fen()
 
 
 class NettingSummarySchema(ma.Schema):
@@ -136,11 +143,11 @@ class StatementSchema(ma.Schema):
     ends_at = ma.fields.String()
     closed_at = ma.fields.String(allow_none=True)
     netting = ma.fields.String()
-    min_transfer = ma.fields.Integer()
+    min_transfer = Fen()
     merchant = ma.fields.Nested(NamedSchema)
     obligations = ma.fields.List(ma.fields.Nested(ObligationSchema))
     positions = ma.fields.List(ma.fields.Nested(PositionSchema))
-    net_position = ma.fields.Integer(allow_none=True, metadata={
+    net_position = Fen(allow_none=True, metadata={
         "description": "> 0: you are owed money; < 0: you owe (null if you settle in several currencies)"})
     transfers = ma.fields.List(ma.fields.Nested(TransferSchema))
     netting_summary = ma.fields.Nested(NettingSummarySchema)
@@ -158,7 +165,7 @@ class DisputeSchema(ma.Schema):
     opened_at = ma.fields.DateTime()
     resolved_at = ma.fields.DateTime(allow_none=True)
     resolution = ma.fields.String(allow_none=True)
-    adjustment_amount = ma.fields.Integer()
+    adjustment_amount = Fen()
     adjustment_payer_id = ma.fields.Integer(allow_none=True)
     adjustment_transaction_id = ma.fields.Integer(allow_none=True)
 
@@ -170,10 +177,10 @@ DisputeListSchema = list_schema(DisputeSchema)
 class SalesSchema(ma.Schema):
     currency = ma.fields.String()
     redemptions = ma.fields.Integer()
-    sales_amount = ma.fields.Integer(metadata={"description": "what the customers paid (after the discount)"})
-    refunded_amount = ma.fields.Integer(metadata={"description": "refunded since, on these redemptions"})
-    commission = ma.fields.Integer(metadata={"description": "earned by the side that sent the customers"})
-    commission_clawed_back = ma.fields.Integer(metadata={"description": "clawed back since, on refunds"})
+    sales_amount = Fen(metadata={"description": "what the customers paid (after the discount)"})
+    refunded_amount = Fen(metadata={"description": "refunded since, on these redemptions"})
+    commission = Fen(metadata={"description": "earned by the side that sent the customers"})
+    commission_clawed_back = Fen(metadata={"description": "clawed back since, on refunds"})
     customers = ma.fields.Integer(metadata={"description": "distinct customers (pseudonymous count)"})
 
 

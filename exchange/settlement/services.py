@@ -23,8 +23,9 @@ from ..errors import Conflict, NotFound, Unprocessable
 from ..extensions import db
 from ..ledger import postings
 from ..ledger.models import LedgerTransaction
-from ..ledger.services import post
+from ..ledger.services import post, posting_instant
 from ..merchants.models import Merchant
+from ..money import format_money
 from ..orm import transaction
 from . import netting
 from .ledger_scope import Scope, pair_flows, transactions
@@ -105,8 +106,14 @@ def _hold_the_ledger(session) -> None:
 def _same_terms(existing: Settlement, mode: str | None, minimum: int | None) -> None:
     if (mode not in (None, existing.netting)) or (minimum not in (None, existing.min_transfer)):
         raise Conflict(f"{existing.period} is already closed with {existing.netting} netting and a minimum "
-                       f"transfer of {existing.min_transfer}; a closed month is never recomputed.",
-                       code="period_closed")
+                       f"transfer of {minimum_in_words(existing.min_transfer)}; a closed month is never "
+                       "recomputed.", code="period_closed", netting=existing.netting,
+                       min_transfer=existing.min_transfer)
+
+
+def minimum_in_words(minor: int) -> str:
+    """The minimum transfer holds in every currency, in its minor units: ¥1.00 (100 minor units)."""
+    return f"{format_money(minor, 'CNY')} ({minor} minor units in any currency)"
 
 
 def _close(session, period: Period, mode: str, minimum: int, actor: str) -> Settlement:
@@ -300,11 +307,23 @@ def held(disputes: dict[int, Dispute]) -> set[int]:
 def transfer_plan(state: PeriodState, obligations: list[PairObligation], held_ids: set[int],
                   merchant_id: int | None) -> list[netting.Transfer]:
     """The transfers `merchant_id` makes or receives (all, for None). `obligations` are its
-    own; multilateral netting needs everyone's."""
+    own; multilateral netting needs everyone's. Disputed pairs (`held_ids`) and pairs that
+    would pay a suspended merchant are left out until the dispute is resolved or the merchant
+    reinstated."""
     if state.mode == netting.MULTILATERAL and merchant_id is not None:
         obligations = obligations_of(state, None)
-    plan = netting.plan(obligations, state.mode, {(o.currency, o.a, o.b) for o in obligations if o.id in held_ids})
+    held_pairs = {(o.currency, o.a, o.b) for o in obligations if o.id in held_ids}
+    held_pairs |= netting.held_for(obligations, suspended({m for o in obligations for m in (o.a, o.b)}))
+    plan = netting.plan(obligations, state.mode, held_pairs)
     return [t for t in plan if merchant_id in (None, t.payer, t.payee)]
+
+
+def suspended(ids) -> set[int]:
+    """Which of these merchants are suspended now (their receipts wait: SPEC §4, docs/settlement.md)."""
+    ids = set(ids)
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(Merchant.id).where(Merchant.id.in_(ids), Merchant.status == "suspended")))
 
 
 def names(ids) -> dict[int, str]:
@@ -412,7 +431,7 @@ def resolve(principal: Principal, period_text: str, dispute_id: int, resolution:
                                 errors={"adjustment.payer_id": [f"One of {o.merchant_a_id}, {o.merchant_b_id}."]})
         if amount:
             payee_id = o.merchant_b_id if payer_id == o.merchant_a_id else o.merchant_a_id
-            txn_id = post(session, kind="adjustment", currency=o.currency,
+            txn_id = post(session, kind="adjustment", currency=o.currency, at=posting_instant(session),
                        postings=postings.adjustment(payer_id, payee_id, amount),
                        description=f"resolution of dispute {dispute.id} on {settlement.period} "
                                    f"({o.merchant_a_id}-{o.merchant_b_id})")

@@ -1,4 +1,4 @@
-"""What each side sees of a period: the JSON statement, and its CSV lines (streamed).
+"""What each side sees of a period: the JSON statement (its files: `downloads.py`).
 
 A merchant sees the obligations it is party to, signed from its side (positive: owed to you),
 and the transfers it makes or receives; the operator sees every pair and every transfer. The
@@ -8,29 +8,25 @@ figures that both partners' statements show identically.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
-from collections.abc import Iterator
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from ..auth import Principal
-from ..coupons.codes import display
 from ..extensions import db
-from .ledger_scope import merchant_lines
 from .models import FLOW_KINDS, Confirmation
+from . import netting
 from .netting import Flow, PairObligation, gross, positions
-from .periods import Period
 from .services import (
-    PeriodState,
     digest,
     held,
     latest_disputes,
     names,
     obligations_of,
     period_state,
+    suspended,
     transfer_plan,
     zone,
 )
@@ -43,8 +39,9 @@ def statement(principal: Principal, period_text: str) -> dict:
     disputes = latest_disputes(state)
     held_ids = held(disputes)
     transfers = transfer_plan(state, obligations, held_ids, me)
+    status = _Statuses(held_ids, _confirmations(o.id for o in obligations if o.id),
+                       suspended({m for o in obligations for m in (o.a, o.b)}))
     who = names({m for o in obligations for m in (o.a, o.b)} | {m for t in transfers for m in (t.payer, t.payee)})
-    confirmed = _confirmations(o.id for o in obligations if o.id)
     s = state.settlement
     document = {
         "period": str(state.period),
@@ -57,16 +54,16 @@ def statement(principal: Principal, period_text: str) -> dict:
         "min_transfer": state.min_transfer,
     }
     if me is None:
-        document["obligations"] = [_pair_view(o, who, held_ids, confirmed, disputes) for o in obligations]
+        document["obligations"] = [_pair_view(o, who, status, disputes) for o in obligations]
         document["positions"] = [{"currency": c, "merchant": {"id": m, "name": who.get(m)}, "net_position": v}
                                  for (c, m), v in sorted(positions(obligations).items())]
     else:
         document["merchant"] = {"id": me, "name": names([me]).get(me)}
-        document["obligations"] = [_merchant_view(me, o, who, held_ids, confirmed, disputes) for o in obligations]
+        document["obligations"] = [_merchant_view(me, o, who, status, disputes) for o in obligations]
         totals = defaultdict(lambda: {"net_position": 0, "held": 0})
         for view in document["obligations"]:
             totals[view["currency"]]["net_position"] += view["payable"]
-            if view["status"] == "disputed":
+            if view["status"] in ("disputed", "held"):
                 totals[view["currency"]]["held"] += view["payable"]
         document["positions"] = [{"currency": c, **v} for c, v in sorted(totals.items())]
         document["net_position"] = (document["positions"][0]["net_position"] if len(totals) == 1
@@ -110,12 +107,23 @@ def _flow_view(flow: Flow) -> dict:
     return {**{k: getattr(flow, k) for k in FLOW_KINDS}, "total": flow.owed}
 
 
-def _status(o: PairObligation, held_ids, confirmed) -> str:
-    if o.id is None:
-        return "provisional"
-    if o.id in held_ids:
-        return "disputed"
-    return "confirmed" if {o.a, o.b} <= confirmed.get(o.id, set()) else "awaiting_confirmation"
+@dataclass(frozen=True)
+class _Statuses:
+    """Where each pair of a closed month stands: disputed (held for the operator), held (its net
+    would go to a suspended merchant), confirmed by both sides, or awaiting confirmation."""
+
+    disputed: set[int]
+    confirmed: dict[int, set[int]]
+    suspended: set[int]
+
+    def of(self, o: PairObligation) -> str:
+        if o.id is None:
+            return "provisional"
+        if o.id in self.disputed:
+            return "disputed"
+        if netting.payee(o) in self.suspended:
+            return "held"
+        return "confirmed" if {o.a, o.b} <= self.confirmed.get(o.id, set()) else "awaiting_confirmation"
 
 
 def _dispute_view(d) -> dict | None:
@@ -126,96 +134,26 @@ def _dispute_view(d) -> dict | None:
             "adjustment_amount": d.adjustment_amount, "adjustment_payer_id": d.adjustment_payer_id}
 
 
-def _merchant_view(me: int, o: PairObligation, who, held_ids, confirmed, disputes) -> dict:
+def _merchant_view(me: int, o: PairObligation, who, status: _Statuses, disputes) -> dict:
     partner = o.b if me == o.a else o.a
     sign = 1 if me == o.b else -1  # stored figures are positive when a owes b
-    done = confirmed.get(o.id, set())
+    done = status.confirmed.get(o.id, set())
     return {
         "id": o.id, "partner": {"id": partner, "name": who.get(partner)}, "currency": o.currency,
         "owed_to_you": _flow_view(o.flow(partner)), "you_owe": _flow_view(o.flow(me)),
         "carried_in": sign * o.carried_in, "net": sign * o.net, "carried_forward": sign * o.carried_out,
-        "payable": sign * o.payable, "status": _status(o, held_ids, confirmed),
+        "payable": sign * o.payable, "status": status.of(o),
         "confirmed_by_you": me in done, "confirmed_by_partner": partner in done,
         "dispute": _dispute_view(disputes.get(o.id)), "digest": o.digest,
     }
 
 
-def _pair_view(o: PairObligation, who, held_ids, confirmed, disputes) -> dict:
+def _pair_view(o: PairObligation, who, status: _Statuses, disputes) -> dict:
     return {
         "id": o.id, "currency": o.currency,
         "a": {"id": o.a, "name": who.get(o.a)}, "b": {"id": o.b, "name": who.get(o.b)},
         "a_owes_b": _flow_view(o.a_to_b), "b_owes_a": _flow_view(o.b_to_a),
         "carried_in": o.carried_in, "net": o.net, "carried_forward": o.carried_out, "payable": o.payable,
-        "status": _status(o, held_ids, confirmed), "confirmed_by": sorted(confirmed.get(o.id, set())),
+        "status": status.of(o), "confirmed_by": sorted(status.confirmed.get(o.id, set())),
         "dispute": _dispute_view(disputes.get(o.id)), "digest": o.digest,
     }
-
-
-# --- CSV ---------------------------------------------------------------------------------------
-
-CSV_COLUMNS = ["period", "posted_at", "type", "ledger_transaction", "redemption_id", "reversal_id",
-               "redeemed_in", "partner_id", "partner_name", "your_role", "coupon_code", "order_ref",
-               "order_amount", "discount", "paid_amount", "refund_amount", "commission", "cofunding",
-               "adjustment", "amount", "currency"]
-
-
-def statement_csv(principal: Principal, period_text: str) -> tuple[str, Iterator[str]]:
-    """The statement's lines: one per redemption, reversal and adjustment, then per partner the
-    carried balances and a total, then the total per currency. `amount` is signed from the
-    merchant's side (positive: owed to you); each partner's total equals its `payable` in the
-    JSON, and the last line equals `net_position`. Returns (filename, streamed text)."""
-    state = period_state(period_text)
-    me = principal.merchant_id
-    obligations = obligations_of(state, me)
-    return f"statement-{state.period}-merchant-{me}.csv", _csv_lines(state, me, obligations)
-
-
-def _csv_lines(state: PeriodState, me: int, obligations: list[PairObligation]) -> Iterator[str]:
-    tz = ZoneInfo(zone())
-    period = str(state.period)
-    partners = {o.b if me == o.a else o.a for o in obligations}
-    who = names(partners)
-    buffer = io.StringIO()
-    out = csv.writer(buffer, lineterminator="\n")
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    out.writerow(CSV_COLUMNS)
-    yield flush()
-    for n, line in enumerate(merchant_lines(db.session, state.scope, me), 1):
-        role = "" if line.owner_id is None else ("owner" if line.owner_id == me else "distributor")
-        partner = line.counterparty_id
-        out.writerow([
-            period, line.posted_at.astimezone(tz).isoformat(), line.kind, line.id, line.redemption_id or "",
-            line.reversal_id or "",
-            str(Period.containing(line.redeemed_at, tz)) if line.redeemed_at else "",
-            partner, who.get(partner, ""), role, display(line.code) if line.code else "", (line.order_ref or "") if role == "owner" else "",
-            _blank(line.order_amount), _blank(line.discount), _blank(line.paid_amount), _blank(line.refund_amount),
-            line.commission, line.cofunding, line.adjustment, line.amount, line.currency])
-        if n % 500 == 0:
-            yield flush()
-    totals: dict[str, int] = defaultdict(int)
-    for o in sorted(obligations, key=lambda o: (o.currency, o.b if me == o.a else o.a)):
-        partner = o.b if me == o.a else o.a
-        sign = 1 if me == o.b else -1
-        blank = [""] * 10
-        if o.carried_in:
-            out.writerow([period, "", "carried_in", "", "", "", "", partner, who.get(partner, ""), *blank,
-                          sign * o.carried_in, o.currency])
-        if o.carried_out:
-            out.writerow([period, "", "carried_forward", "", "", "", "", partner, who.get(partner, ""), *blank,
-                          -sign * o.carried_out, o.currency])
-        out.writerow([period, "", "partner_total", "", "", "", "", partner, who.get(partner, ""), *blank,
-                      sign * o.payable, o.currency])
-        totals[o.currency] += sign * o.payable
-    for currency, total in sorted(totals.items()):
-        out.writerow([period, "", "total", "", "", "", "", "", "", *[""] * 10, total, currency])
-    yield flush()
-
-
-def _blank(value) -> object:
-    return "" if value is None else value

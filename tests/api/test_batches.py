@@ -1,6 +1,9 @@
 """Batches: up to 100,000 coupons in the background, exactly as many as asked, restart-safe."""
 
+import io
 from datetime import timedelta
+
+import openpyxl
 
 from sqlalchemy import func, select
 
@@ -8,7 +11,9 @@ from exchange import clock
 from exchange.coupons import batches
 from exchange.coupons.models import Coupon, CouponBatch
 from exchange.offers.models import Offer
-from tests.helpers import assert_problem, make_offer
+from tests.helpers import assert_problem, csv_rows, csv_table, make_offer
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def create(api, world, count, offer_id=None):
@@ -20,6 +25,9 @@ def test_batch_is_accepted_then_finished_by_a_worker(api, world, session):
     r = create(api, world, 2500)
     assert r.status_code == 202
     batch = r.get_json()
+    # Where to poll, and when to come back (RFC 9110 §15.3.3).
+    assert r.headers["Location"] == f"/api/v1/coupon-batches/{batch['id']}"
+    assert int(r.headers["Retry-After"]) >= 1
     assert batch["status"] == "pending" and batch["issued"] == 0 and batch["progress"] == 0
     assert batches.work("worker-a") == 1
     done = api.get(f"/api/v1/coupon-batches/{batch['id']}", world.stroller.key).get_json()
@@ -71,9 +79,24 @@ def test_csv_export_lists_every_coupon(api, world):
     batches.work("worker-a")
     r = api.get(f"/api/v1/coupon-batches/{batch_id}/export.csv", world.stroller.key)
     assert r.mimetype == "text/csv" and "attachment" in r.headers["Content-Disposition"]
-    lines = r.get_data(as_text=True).strip().splitlines()
-    assert lines[0] == "code,link,expires_at,uses" and len(lines) == 1235
-    assert lines[1].split(",")[1].startswith("http://exchange.test/c/ey")
+    lines = csv_table(r.data)
+    assert lines[0] == ["code", "link", "expires_at", "uses"] and len(lines) == 1235
+    assert lines[1][1].startswith("http://exchange.test/c/ey")
+    assert lines[1][2].endswith("+08:00") and lines[1][3] == "1"  # expiry in the settlement timezone
+
+
+def test_xlsx_export_holds_the_same_coupons_with_expiry_as_a_date(api, world):
+    batch_id = create(api, world, 30).get_json()["id"]
+    batches.work("worker-a")
+    lines = csv_rows(api.get(f"/api/v1/coupon-batches/{batch_id}/export.csv", world.stroller.key).data)
+    r = api.get(f"/api/v1/coupon-batches/{batch_id}/export.xlsx", world.stroller.key)
+    assert r.status_code == 200 and r.mimetype == XLSX and "attachment" in r.headers["Content-Disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(r.data)).active
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
+    assert [row[0] for row in rows] == [line["code"] for line in lines]
+    assert [row[1] for row in rows] == [line["link"] for line in lines]
+    assert all(row[2].isoformat()[:19] == line["expires_at"][:19] for row, line in zip(rows, lines))
+    assert sheet["C2"].is_date and sheet["D2"].value == 1
 
 
 def test_only_the_distributor_sees_its_batch(api, world):
@@ -81,6 +104,7 @@ def test_only_the_distributor_sees_its_batch(api, world):
     for key in (world.maternity.key, world.outsider.key):
         assert_problem(api.get(f"/api/v1/coupon-batches/{batch_id}", key), 404)
         assert_problem(api.get(f"/api/v1/coupon-batches/{batch_id}/export.csv", key), 404)
+        assert_problem(api.get(f"/api/v1/coupon-batches/{batch_id}/export.xlsx", key), 404)
         assert_problem(api.get(f"/api/v1/coupon-batches/{batch_id}/sheet.pdf", key), 404)
 
 

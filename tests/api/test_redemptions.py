@@ -120,7 +120,7 @@ def test_bad_amounts_are_refused(api, world, amount):
 def test_below_min_spend_and_exhausted_budget(api, world):
     coupon = issue(api, world)
     assert_problem(redeem(api, world.maternity.terminal_key, coupon["payload"], amount=19999), 422, "below_min_spend")
-    small = make_offer(api, world.maternity, budget=4000, min_spend=0)
+    small = make_offer(api, world.maternity, budget=4000, min_spend=0, allow_free_order=True)
     first, second = issue(api, world, small), issue(api, world, small)
     assert redeem(api, world.maternity.terminal_key, first["payload"]).status_code == 201
     assert_problem(redeem(api, world.maternity.terminal_key, second["payload"]), 422, "budget_exhausted")
@@ -145,7 +145,7 @@ def test_a_multi_use_coupon_redeems_as_often_as_allowed(api, world):
 def test_a_pack_part_is_redeemed_at_its_own_owner(api, world):
     toys = api.register("乐乐玩具屋", categories=["toys"])
     partner_up(api, world.stroller, toys)
-    toy_offer = make_offer(api, toys, min_spend=0)
+    toy_offer = make_offer(api, toys, min_spend=0, allow_free_order=True)
     pack = api.post("/api/v1/packs", world.stroller.key,
                     json={"offer_ids": [world.offer["id"], toy_offer["id"]]}).get_json()
     at_toys = redeem(api, toys.terminal_key, pack["landing_url"], amount=10000)
@@ -315,7 +315,7 @@ def test_both_views_of_one_redemption_are_documented(api):
 def test_only_an_offer_with_a_budget_counts_its_spending(api, world, session):
     from exchange.offers.models import Offer
 
-    budgeted = make_offer(api, world.maternity, budget=100000, min_spend=0)
+    budgeted = make_offer(api, world.maternity, budget=100000, min_spend=0, allow_free_order=True)
     for offer in (budgeted, world.offer):
         coupon = issue(api, world, offer)
         assert redeem(api, world.maternity.terminal_key, coupon["payload"]).status_code == 201

@@ -331,6 +331,72 @@ def test_jwt_attacks_at_the_till_are_refused_and_write_nothing(api, app, world):
     assert r.status_code == 201
 
 
+# Beyond the integer range of either database (PostgreSQL int4, SQLite int64) and of JSON's exact
+# integers: found by probing, a validly signed token naming such an id was a 500.
+OUT_OF_RANGE = (2**31, 2**32 + 1, 2**63, 2**64 + 7, 10**30)
+
+
+def test_out_of_range_ids_in_signed_tokens_are_refused_not_a_server_error(api, app, world):
+    import json as _json
+
+    from exchange.coupons import tokens
+    from exchange.coupons.signing import keyring
+
+    with app.app_context():
+        current = keyring().current()
+    till = world.maternity.terminal_key
+    for typ, claim in (("cpn", "c"), ("cpk", "p")):
+        for big in OUT_OF_RANGE:
+            token = tokens._JWS.encode(_json.dumps({claim: big, "exp": 4_000_000_000}).encode(),
+                                       current.private_key, algorithm="EdDSA",
+                                       headers={"kid": current.kid, "typ": typ})
+            verify = api.post("/api/v1/redemptions/verify", till, json={"payload": token, "order_amount": 25000})
+            assert verify.status_code == 200 and verify.get_json()["code"] == "unknown_coupon", verify.get_json()
+            redeem = api.post("/api/v1/redemptions", till, json={"payload": token, "order_amount": 25000},
+                              headers={"Idempotency-Key": f"big-{typ}-{big}"})
+            assert_problem(redeem, 404, "unknown_coupon")
+            assert_problem(api.get(f"/c/{token}", headers={"Accept": "application/json"}), 404, "unknown_coupon")
+            assert 400 <= api.get(f"/c/{token}").status_code < 500  # the "not a valid coupon" page
+            assert_problem(api.get(f"/c/{token}/qr.png"), 404, "unknown_coupon")
+
+
+def test_out_of_range_ids_in_paths_queries_and_bodies_are_refused(api, app, world, objects):
+    spec = _spec(api)
+    checked = {"path": set(), "query": set(), "body": set()}
+    for method, path, op in _operations(spec):
+        key = _key_for(op, world, app)
+        id_params = [n for n in re.findall(r"\{(\w+)\}", path) if n.endswith("_id")]
+        for name in id_params:
+            for big in OUT_OF_RANGE:
+                r = api.call(method.upper(), _path(path, {**objects, name: big}), key,
+                             json=_plausible_body(spec, op), headers={"Idempotency-Key": f"p-{big}"})
+                assert_problem(r, 404)
+                checked["path"].add(name)
+        concrete = _path(path, objects)
+        for param in op.get("parameters", []):
+            if param.get("in") == "query" and param.get("schema", {}).get("type") == "integer":
+                for big in OUT_OF_RANGE:
+                    r = api.call(method.upper(), f"{concrete}?{param['name']}={big}", key)
+                    assert_problem(r, 422)
+                    checked["query"].add(param["name"])
+        schema = _body_schema(spec, op)
+        for name, prop in (schema or {}).get("properties", {}).items():
+            prop = _resolve(spec, prop)
+            is_id = name.endswith("_id") and prop.get("type") == "integer"
+            is_ids = name.endswith("_ids") and prop.get("type") == "array"
+            for big in OUT_OF_RANGE if is_id or is_ids else ():
+                body = {**(_plausible_body(spec, op) or {}), name: [big, 1] if is_ids else big}
+                r = api.call(method.upper(), concrete, key, json=body, headers={"Idempotency-Key": f"b-{big}"})
+                assert r.status_code < 500, (method, path, name, r.get_data(as_text=True))
+                if r.status_code != 403:  # a route this key may not use refuses before it reads the body
+                    body = assert_problem(r, 422)
+                    assert name in body.get("errors", {}), (method, path, body)
+                    checked["body"].add(name)
+    assert {"offer_id", "redemption_id", "store_id", "merchant_id"} <= checked["path"], checked
+    assert {"after", "offer_id"} <= checked["query"], checked
+    assert {"partner_id", "store_id", "offer_ids"} <= checked["body"], checked
+
+
 # Failed authentication is throttled per client address (docs/operations.md), at the default
 # limit of a real server, not the testing one.
 ATTACKER, CASHIER = {"REMOTE_ADDR": "10.66.0.1"}, {"REMOTE_ADDR": "10.77.0.2"}

@@ -3,8 +3,6 @@ statements both sides can check, disputes, late events in the next month."""
 
 from __future__ import annotations
 
-import csv
-import io
 import subprocess
 import uuid
 from collections import defaultdict
@@ -17,7 +15,8 @@ from sqlalchemy import func, select, update
 from exchange import clock
 from exchange.ledger.services import check_ledger
 from exchange.settlement.models import Settlement, SettlementObligation
-from tests.helpers import Actor, assert_problem, make_offer, partner_up
+from tests.helpers import Actor, assert_problem, csv_rows, csv_table, make_offer, partner_up
+from tests.pdfs import differing_pages, fonts
 
 
 def at(instant: str) -> None:
@@ -73,7 +72,8 @@ def month(api, app) -> Month:
     partner_up(api, toys, stroller, rate_bps=1000)
     partner_up(api, maternity, toys, rate_bps=800)
     until = "2027-06-30T23:59:59+08:00"
-    offers = {m.id: make_offer(api, m, valid_until=until, min_spend=0) for m in (stroller, maternity, toys)}
+    offers = {m.id: make_offer(api, m, valid_until=until, min_spend=0, allow_free_order=True)
+              for m in (stroller, maternity, toys)}
     return Month(api, app.config["OPERATOR_KEY"], stroller, maternity, toys, offers)
 
 
@@ -160,8 +160,7 @@ def test_a_november_refund_of_an_october_sale_lands_in_november_as_a_late_adjust
     assert m.close("2026-11").status_code == 201
     november = m.obligation(m.stroller, m.maternity, "2026-11")
     assert november["owed_to_you"]["clawback"] == 550 and november["payable"] == -550
-    lines = list(csv.DictReader(io.StringIO(api.get("/api/v1/settlements/2026-11/statement.csv",
-                                                      m.stroller.key).get_data(as_text=True))))
+    lines = csv_rows(api.get("/api/v1/settlements/2026-11/statement.csv", m.stroller.key).data)
     refund = next(line for line in lines if line["type"] == "reversal")
     assert refund["redeemed_in"] == "2026-10" and refund["redemption_id"] == str(sale["id"])
     assert int(refund["amount"]) == -550
@@ -180,7 +179,7 @@ def test_csv_lines_reconcile_with_the_json_to_the_fen_on_both_sides(month, api):
         response = api.get("/api/v1/settlements/2026-10/statement.csv", actor.key)
         assert response.status_code == 200 and response.mimetype == "text/csv"
         assert "attachment" in response.headers["Content-Disposition"]
-        lines = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+        lines = csv_rows(response.data)
         per_partner = defaultdict(int)
         for line in lines:
             if line["type"] in ("redemption", "reversal", "adjustment", "carried_in", "carried_forward"):
@@ -300,9 +299,8 @@ def test_a_month_without_activity_has_an_empty_but_valid_statement(month, api):
     assert month.close("2026-10").status_code == 201
     statement = month.statement(month.stroller, "2026-10")
     assert statement["obligations"] == [] and statement["net_position"] == 0 and statement["transfers"] == []
-    lines = list(csv.reader(io.StringIO(api.get("/api/v1/settlements/2026-10/statement.csv",
-                                                month.stroller.key).get_data(as_text=True))))
-    assert lines[0][0] == "period" and len(lines) == 1
+    lines = csv_table(api.get("/api/v1/settlements/2026-10/statement.csv", month.stroller.key).data)
+    assert lines[0][:2] == ["row", "period"] and len(lines) == 1
     pdf = api.get("/api/v1/settlements/2026-10/statement.pdf", month.stroller.key)
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
 
@@ -363,7 +361,22 @@ def test_a_statement_pdf_reads_in_chinese_and_carries_the_statements_digest(mont
     text_ = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "贝贝童车馆" in text_ and "暖暖孕婴坊" in text_ and "月度结算单" in text_
     assert statement["digest"] in text_.replace("\n", "")
-    assert "￥11.00" in text_  # commission earned on one ¥220 sale at 5% (the GB full-width yuan sign)
+    assert "¥11.00" in text_  # commission earned on one ¥220 sale at 5%
+    # Latin text is set with the embedded font's own widths: no gaps inside words.
+    assert "Monthly statement" in text_ and "Summary per partner" in text_ and "Net position" in text_
+
+
+def test_a_statement_pdf_embeds_its_fonts_and_looks_the_same_without_chinese_fonts(month, api, tmp_path):
+    m = month
+    m.redeem(m.maternity, m.stroller)
+    m.redeem(m.stroller, m.maternity, 50000)
+    at("2026-11-02T00:00:00+08:00")
+    m.close("2026-10")
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(api.get("/api/v1/settlements/2026-10/statement.pdf", m.stroller.key).data)
+    used = fonts(path)
+    assert used and all(font["emb"] for font in used), used
+    assert differing_pages(path, tmp_path) == []
 
 
 def test_the_partnership_report_shows_the_funnel_and_both_directions(month, api, session):
@@ -449,6 +462,5 @@ def test_a_month_skipped_because_it_had_no_activity_says_so(month):
 def test_statement_csv_prints_coupon_codes_as_the_api_does(month, api):
     m = month
     sale = m.redeem(m.maternity, m.stroller)
-    lines = list(csv.DictReader(io.StringIO(api.get("/api/v1/settlements/2026-10/statement.csv",
-                                                      m.stroller.key).get_data(as_text=True))))
+    lines = csv_rows(api.get("/api/v1/settlements/2026-10/statement.csv", m.stroller.key).data)
     assert [line["coupon_code"] for line in lines if line["type"] == "redemption"] == [sale["coupon_code"]]

@@ -92,8 +92,26 @@ def stop_server(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
 
 @pytest.fixture
 def fresh_db_url(base_db_url, tmp_path):
+    """A migrated database of the test's own; once the test is done with it, its ledger must
+    still be whole (`check-ledger`), whatever the test did to the servers on it."""
     with fresh_database(base_db_url, tmp_path) as url:
         yield url
+        assert_ledger_whole(url)
+
+
+def assert_ledger_whole(url: str) -> None:
+    from sqlalchemy.orm import Session
+
+    from exchange.extensions import make_engine
+    from exchange.ledger.services import check_ledger
+
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            problems = check_ledger(session)
+    finally:
+        engine.dispose()
+    assert problems == [], problems
 
 
 @pytest.fixture

@@ -62,7 +62,7 @@ def test_100_concurrent_attempts_redeem_exactly_the_uses(four_workers, uses):
     status, _, body = server.request("POST", "/api/v1/offers", {
         "title": f"{uses} 次券", "discount": {"type": "amount", "amount": 1000}, "currency": "CNY",
         "valid_from": "2020-01-01T00:00:00+08:00", "valid_until": "2099-01-01T00:00:00+08:00",
-        "uses_per_coupon": uses}, maternity["key"])
+        "uses_per_coupon": uses, "allow_free_order": True}, maternity["key"])
     offer = json.loads(body)
     coupon = issue(server, stroller, offer)[0]
     results = _storm(server, _terminal_key(server, maternity), coupon["payload"], 100)

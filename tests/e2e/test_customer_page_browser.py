@@ -64,3 +64,21 @@ def test_phone_in_english_and_a_forged_coupon(live_server, browser):
     assert response.status == 400
     assert "Not a valid coupon" in page.inner_text("body") and _fits_the_phone(page)
     context.close()
+
+
+def test_phone_says_why_a_coupon_cannot_be_used_now(live_server, browser, tmp_path):
+    stroller, maternity, offer = stroller_and_maternity(live_server)
+    coupon = issue(live_server, stroller, offer)[0]
+    status, _, _ = live_server.request("POST", f"/api/v1/offers/{offer['id']}/pause", None, maternity["key"])
+    assert status == 200
+    context = browser.new_context(locale="zh-CN", **PHONE)
+    page = context.new_page()
+    assert page.goto(coupon["landing_url"]).status == 200
+    text = page.inner_text("body")
+    assert "暂停使用" in text and "商家暂停了此优惠，请稍后再试" in text and "可使用" not in text
+    assert page.evaluate("getComputedStyle(document.querySelector('.coupon')).borderLeftColor") == "rgb(224, 161, 0)"
+    assert _fits_the_phone(page)
+    page.screenshot(path=str(tmp_path / "paused.png"), full_page=True)
+    if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
+        page.screenshot(path=str(DOCS / "customer-page-paused.png"), full_page=True)
+    context.close()

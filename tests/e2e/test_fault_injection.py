@@ -82,7 +82,7 @@ def test_kill_a_worker_then_the_server_and_nothing_is_lost_or_doubled(fresh_db_u
         status, _, body = server.request("POST", "/api/v1/offers", {
             "title": "两次券", "discount": {"type": "amount", "amount": 1000}, "currency": "CNY",
             "valid_from": "2020-01-01T00:00:00+08:00", "valid_until": "2099-01-01T00:00:00+08:00",
-            "uses_per_coupon": USES}, maternity["key"])
+            "uses_per_coupon": USES, "allow_free_order": True}, maternity["key"])
         assert status == 201
         coupons = issue(server, stroller, json.loads(body), count=40)
         status, _, body = server.request("POST", f"/api/v1/stores/{maternity['store_id']}/terminal-keys",

@@ -60,6 +60,18 @@ def test_production_refuses_to_start_without_secrets():
                      "EXCHANGE_SIGNING_KEY_DIR, EXCHANGE_PSEUDONYM_KEY"]
 
 
+def test_production_refuses_to_start_without_the_pdf_font_and_names_it(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EXCHANGE_")}
+    env.update({"EXCHANGE_ENV": "production", "EXCHANGE_OPERATOR_KEY": "o" * 32,
+                "EXCHANGE_SIGNING_KEY_DIR": str(tmp_path / "keys"), "EXCHANGE_PSEUDONYM_KEY": "p" * 32,
+                "EXCHANGE_PDF_FONT": str(tmp_path / "no-such-font.ttc")})
+    result = subprocess.run([str(BIN / "gunicorn"), "-b", "127.0.0.1:0", "wsgi:app"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert (f"exchange: production refuses to start: the PDF font WenQuanYi Micro Hei is missing: no file "
+            f"{tmp_path / 'no-such-font.ttc'} (install Debian's fonts-wqy-microhei") in result.stderr
+
+
 def test_oversized_chunked_body_is_413_not_cut_short(live_server):
     import socket
     from urllib.parse import urlparse

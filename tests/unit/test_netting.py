@@ -120,3 +120,23 @@ def test_three_merchants_in_a_circle_settle_with_fewer_transfers():
 def test_clawbacks_and_returned_cofunding_reduce_what_is_owed():
     flow = Flow(commission=1000, clawback=250, cofunding=300, cofunding_returned=100, adjustment=-50)
     assert flow.owed == 900
+
+
+@settings(max_examples=200)
+@given(obligation_graphs(), st.integers(0, 1000), st.sets(st.integers(1, 12), max_size=4),
+       st.sampled_from([BILATERAL, MULTILATERAL]))
+def test_nothing_is_paid_to_a_suspended_merchant_and_what_it_owes_is_still_paid(obligations, min_transfer,
+                                                                                suspended, mode):
+    from exchange.settlement.netting import held_for, payee
+
+    settled = settle_pairs(obligations, min_transfer)
+    held = held_for(settled, suspended)
+    transfers = plan(settled, mode, held)
+    assert all(t.payee not in suspended for t in transfers)
+    # Every pair it pays on is left in the plan: its debts net out exactly as without the hold.
+    owing = [o for o in settled if (o.currency, o.a, o.b) not in held]
+    assert all(payee(o) not in suspended for o in owing)
+    for currency, merchant in positions(owing):
+        if merchant in suspended:
+            paid = sum(t.amount for t in transfers if t.payer == merchant and t.currency == currency)
+            assert paid == -positions(owing)[(currency, merchant)]

@@ -10,8 +10,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 from pyzbar.pyzbar import decode
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen.canvas import Canvas
 
 from exchange.coupons.sheet import SheetCoupon, SheetHeader, write_sheet
+from tests.pdfs import differing_pages, fonts
 
 PUBLIC_URL = "http://127.0.0.1:8000"
 HEADER = SheetHeader(
@@ -114,3 +119,34 @@ def test_a_generator_of_coupons_is_drawn_as_it_is_read_not_collected_first():
 def test_an_empty_sheet_is_refused(tmp_path):
     with (tmp_path / "empty.pdf").open("wb") as out, pytest.raises(ValueError):
         write_sheet(out, HEADER, iter(()))
+
+
+def test_every_font_of_the_sheet_is_embedded(sheet_of_13):
+    path, _, _ = sheet_of_13
+    used = fonts(path)
+    assert used and all(font["emb"] for font in used), used
+    assert {font["type"] for font in used} == {"TrueType"}
+
+
+def test_the_sheet_looks_the_same_on_a_machine_without_chinese_fonts(sheet_of_13, tmp_path):
+    path, _, _ = sheet_of_13
+    assert differing_pages(path, tmp_path) == []
+
+
+def test_the_comparison_sees_a_font_that_is_not_embedded(tmp_path):
+    # A control: the same kind of page in Adobe's STSong-Light, which readers must supply (what
+    # the sheets used before), comes out differently where no Chinese font is installed.
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    path = tmp_path / "unembedded.pdf"
+    canvas = Canvas(str(path), pagesize=A4)
+    canvas.setFont("STSong-Light", 14)
+    canvas.drawString(72, 720, HEADER.title)
+    canvas.save()
+    assert not all(font["emb"] for font in fonts(path))
+    assert differing_pages(path, tmp_path) == [1]
+
+
+def test_the_manual_code_is_set_in_the_monospaced_face_and_reads_back(sheet_of_13):
+    path, _, _ = sheet_of_13
+    assert any(font["name"].endswith("WenQuanYiMicroHeiMono-1") for font in fonts(path))
+    assert "7K3M-Q9TX-00000" in poppler("pdftotext", "-f", "1", "-l", "1", str(path), "-")
