@@ -3,8 +3,8 @@ clear, and stays as cheap as it was: one `SELECT 1`, no write (it is the redempt
 denominator). The real outages behind the flags: tests/e2e/test_rate_limit_store_outage.py,
 test_sqlite_read_only.py, test_database_outage.py."""
 
-import pytest
 import psycopg
+import pytest
 from sqlalchemy import event
 
 from exchange import outages
