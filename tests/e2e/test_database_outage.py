@@ -104,7 +104,11 @@ def _wait_healthy(server, seconds=60):
 
 
 def test_postgresql_stopped_under_load_answers_503_problems_and_heals(postgres, tmp_path):
-    proc, server = start_server(postgres.url, tmp_path, workers=2)
+    # Limits high enough for the load, but on: a 503 of a rate-limited route must still say the
+    # outage's Retry-After, not the limit's.
+    proc, server = start_server(postgres.url, tmp_path, workers=2,
+                                EXCHANGE_REDEMPTION_RATE_LIMIT="100000 per minute",
+                                EXCHANGE_REDEMPTION_IP_RATE_LIMIT="100000 per minute")
     try:
         stroller, maternity, offer = stroller_and_maternity(server)
         payloads = [c["payload"] for c in issue(server, stroller, offer, count=400)]
