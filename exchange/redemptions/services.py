@@ -28,13 +28,16 @@ def verify(principal: Principal, payload: str, order_amount: int, store_id: int 
     till = till_store(principal, store_id)
     try:
         a = assess(till, coupon_reference(payload, till.merchant_id), order_amount)
+        # What the till shows the cashier (and the customer page calls the offer).
+        title = db.session.scalar(select(Offer.title).where(Offer.id == a.coupon.offer_id))
     except DomainError as error:
         return {"valid": False, "code": error.code, "detail": error.detail, "discount": 0,
                 "payable": order_amount}
     finally:
         db.session.rollback()
     return {"valid": True, "discount": a.discount, "payable": a.paid, "currency": a.coupon.currency,
-            "coupon_code": a.coupon.code, "offer_id": a.coupon.offer_id, "uses_left": a.coupon.uses_left}
+            "coupon_code": a.coupon.code, "offer_id": a.coupon.offer_id, "title": title,
+            "uses_left": a.coupon.uses_left}
 
 
 def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str | None,
