@@ -5,7 +5,11 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
-.PHONY: run test audit test-sqlite test-postgresql bench system-deps clean
+.PHONY: run test audit test-sqlite test-postgresql bench system-deps till-vendor clean
+
+# The till's browser packages (package.json, pinned by package-lock.json), copied next to its
+# modules: Flask serves them, no CDN. The copies are build output (.gitignore).
+TILL_VENDOR := exchange/static/till/vendor
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,14 +20,27 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || scripts/system-deps.sh node
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(TILL_VENDOR)/.copied: node_modules/.installed
+	mkdir -p $(TILL_VENDOR)
+	cp node_modules/qr-scanner/qr-scanner.min.js node_modules/qr-scanner/qr-scanner-worker.min.js $(TILL_VENDOR)/
+	cp node_modules/qr-scanner/LICENSE $(TILL_VENDOR)/qr-scanner.LICENSE.txt
+	touch $@
+
+till-vendor: $(TILL_VENDOR)/.copied
+
 ## Serve the exchange on 127.0.0.1:$(PORT) with an embedded SQLite database and demo data.
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime till-vendor
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi exchange demo --if-empty --keys-file instance/demo-keys.env
 	PORT=$(PORT) $(BIN)/gunicorn wsgi:app
 
 ## The whole suite on SQLite, and on PostgreSQL too when EXCHANGE_TEST_DATABASE_URL is set.
-test: $(VENV)/.dev system-deps
+test: $(VENV)/.dev system-deps till-vendor
 	$(MAKE) --no-print-directory audit
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$EXCHANGE_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgresql; \
@@ -48,4 +65,4 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .hypothesis
+	rm -rf $(VENV) instance .pytest_cache .hypothesis node_modules $(TILL_VENDOR)

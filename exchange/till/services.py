@@ -68,6 +68,15 @@ def create_pairing(principal: Principal, store_id: int, label: str | None) -> Ne
     return NewPairing(pairing, code)
 
 
+def create_pairing_for_store(store_id: int, label: str | None = None) -> NewPairing:
+    """A pairing made from the command line (`flask exchange pair-till`, the demo): the
+    operator of the exchange acts for the store's merchant."""
+    store = db.session.get(Store, store_id)
+    if store is None:
+        raise NotFound("No such store.")
+    return create_pairing(Principal(kind="operator", merchant_id=store.merchant_id), store_id, label)
+
+
 def pairing_qr(principal: Principal, store_id: int, text: str | None) -> bytes:
     """The QR of a live pairing's link; the code must be one of this store's, still usable."""
     own_store(principal, store_id)
