@@ -66,12 +66,12 @@ async function main() {
   setLanguage(device.get("lang") ?? "zh");
   applyLanguage();
   const ctx = createContext(device);
-  $("lang-toggle").addEventListener("click", async () => {
+  $("lang-toggle").addEventListener("click", () => {
     setLanguage(language() === "zh" ? "en" : "zh");
-    await device.set("lang", language());
     applyLanguage();
     ctx.refreshHeader();
     VIEWS[ctx.current()]?.relabel?.(ctx);
+    device.set("lang", language());
   });
   for (const tab of $("tabs").querySelectorAll("button")) {
     tab.addEventListener("click", () => ctx.show(tab.dataset.view));

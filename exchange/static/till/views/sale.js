@@ -12,6 +12,7 @@ let scanner = null;
 let scanned = null;   // the payload the camera read, until the cashier types instead
 let attempt = null;   // {key, payload, orderAmount, title, inFlight}
 let cameraState = "stopped";
+let refused = null;   // the last refusal's problem, to tell it again in another language
 let active = false;
 
 const CAMERA_HINTS = { denied: "camera_denied", missing: "camera_missing", insecure: "camera_insecure" };
@@ -90,10 +91,10 @@ async function verify(ctx) {
       attempt = { key: newIdempotencyKey(), payload: coupon.payload, orderAmount: amount.fen, title: answer.title };
       showValid(ctx, answer, amount.fen);
     } else {
-      showRefusal(ctx, problemMessage(answer));
+      showRefusal(ctx, answer);
     }
   } catch (error) {
-    showRefusal(ctx, problemMessage(error.problem));
+    showRefusal(ctx, error.problem);
   } finally {
     busy($("verify-button"), false, t("verify"));
   }
@@ -115,8 +116,10 @@ function showValid(ctx, answer, orderAmount) {
   $("redeem-button").focus();
 }
 
-function showRefusal(ctx, reason) {
+function showRefusal(ctx, problem) {
   resetVerdict();
+  refused = problem;
+  const reason = problemMessage(problem);
   $("refusal").textContent = reason;
   $("verdict-ok").hidden = true;
   $("verdict-refused").hidden = false;
@@ -149,7 +152,7 @@ async function redeem(ctx) {
       ctx.announce(t("not_confirmed"));
       $("redeem-button").focus();
     } else {
-      showRefusal(ctx, problemMessage(error.problem));
+      showRefusal(ctx, error.problem);
     }
   }
 }
@@ -200,5 +203,6 @@ export function leave() {
 
 export function relabel() {
   showCameraState(cameraState);
+  if (!$("verdict-refused").hidden && refused) $("refusal").textContent = problemMessage(refused);
   if (attempt && !attempt.inFlight) $("redeem-button").textContent = t("redeem_pay", { amount: formatFen(attempt.payable) });
 }
