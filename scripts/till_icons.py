@@ -22,7 +22,8 @@ def svg() -> str:
     x, y, w, h, r = COUPON
     cells = "".join(f'<rect x="{MARK_AT[0] + cx * CELL}" y="{MARK_AT[1] + cy * CELL}" width="{CELL}" '
                     f'height="{CELL}" fill="{INK}"/>' for cx, cy in MARK)
-    lines = "".join(f'<rect x="{a}" y="{b}" width="{c - a}" height="{d - b}" rx="1" fill="{RED}"/>' for a, b, c, d in LINES)
+    lines = "".join(f'<rect x="{a}" y="{b}" width="{c - a}" height="{d - b}" rx="1" fill="{RED}"/>'
+                    for a, b, c, d in LINES)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
             f'<rect width="64" height="64" rx="12" fill="{RED}"/>'
             f'<rect x="{x}" y="{y}" width="{w}" height="{h}" rx="{r}" fill="{WHITE}"/>'

@@ -34,7 +34,8 @@ def _secured(response: Response) -> Response:
 @functools.cache
 def _shell() -> tuple[list[str], str]:
     """Every file of the app (what the service worker caches) and a digest of them all."""
-    files = sorted(p for p in APP_DIR.rglob("*") if p.is_file() and p.name != "sw.js" and not p.name.startswith(".") and not p.name.endswith(".map"))
+    files = sorted(p for p in APP_DIR.rglob("*")
+                   if p.is_file() and p.name != "sw.js" and not p.name.startswith(".") and p.suffix != ".map")
     digest = hashlib.sha256()
     for path in files:
         digest.update(path.relative_to(APP_DIR).as_posix().encode() + b"\0" + path.read_bytes())

@@ -335,3 +335,15 @@ def test_jwt_attacks_at_the_till_are_refused_and_write_nothing(api, app, world):
     r = api.post("/api/v1/redemptions", till, json={"payload": coupon["payload"], "order_amount": 25000},
                  headers={"Idempotency-Key": "jwt-genuine"})
     assert r.status_code == 201
+
+
+def test_the_till_pairing_routes_are_in_the_matrix(api):
+    """Making a pairing is a merchant's (a till cannot pair more tills); the exchange of a code
+    is public, so it is held to the body rules above and rate limited per address."""
+    spec = _spec(api)
+    pairing = spec["paths"]["/api/v1/stores/{store_id}/till-pairings"]["post"]
+    assert pairing["x-key-kinds"] == ["merchant"] and ("post", "/api/v1/stores/{store_id}/till-pairings") \
+        in {(m, p) for m, p, _, _ in _object_routes(spec)}
+    exchange = spec["paths"]["/api/v1/till-pairings/exchange"]["post"]
+    assert not exchange.get("security") and "429" in exchange["responses"]
+    assert _body_schema(spec, exchange)["additionalProperties"] is False

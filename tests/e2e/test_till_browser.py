@@ -105,7 +105,8 @@ def test_the_demos_pairing_link_then_scan_redeem_once_and_refund_part(server, sh
     screenshot(page, tmp_path, "3-verified")
     # A double tap (two clicks in one go, faster than any finger): one request, one redemption.
     posts = []
-    page.on("request", lambda r: posts.append(r) if r.method == "POST" and r.url.endswith("/api/v1/redemptions") else None)
+    page.on("request", lambda r: posts.append(r)
+            if r.method == "POST" and r.url.endswith("/api/v1/redemptions") else None)
     page.evaluate("() => { const b = document.getElementById('redeem-button'); b.click(); b.click(); }")
     page.wait_for_selector("#view-receipt:not([hidden])")
     assert len(posts) == 1
@@ -145,7 +146,8 @@ def test_the_demos_pairing_link_then_scan_redeem_once_and_refund_part(server, sh
     # English at a tap, and back.
     page.click("#lang-toggle")
     page.wait_for_function("() => document.documentElement.lang === 'en'")
-    assert "Today at this store" in _text(page, "#view-today") and "Partly refunded" in _text(page, "#today-redemptions")
+    assert "Today at this store" in _text(page, "#view-today")
+    assert "Partly refunded" in _text(page, "#today-redemptions")
     screenshot(page, tmp_path, "7-today-english")
     page.click("#lang-toggle")
     # Next customer: the camera again, nothing left over from the last one.
@@ -207,7 +209,8 @@ def test_refusals_are_told_in_chinese(server, shop, browser, tmp_path):
         page.wait_for_selector("#verdict-refused:not([hidden])")
         assert _text(page, "#refusal") == refusal
         assert page.evaluate("document.activeElement.id") == "verdict-next"
-        page.wait_for_function(f"() => document.getElementById('announcer').textContent.includes({json.dumps(refusal)})")
+        page.wait_for_function(
+            f"() => document.getElementById('announcer').textContent.includes({json.dumps(refusal)})")
         if refusal.startswith("这张券已经"):
             screenshot(page, tmp_path, "9-refused")
         page.click("#verdict-next")
@@ -263,7 +266,7 @@ def test_a_dropped_connection_is_retried_with_the_same_key_and_redeems_once(serv
     assert len(keys) == 2 and keys[0] == keys[1]
     mine = [r for r in _redemptions(server, shop) if r["coupon_code"] == coupon["code"]]
     assert len(mine) == 1 and _text(page, "#receipt-id") == f"#{mine[0]['id']}"
-    assert watched.unexpected_errors("ERR_CONNECTION_RESET") == []
+    assert watched.unexpected_errors("ERR_CONNECTION_RESET") == [] and watched.elsewhere() == []
     context.close()
 
 
@@ -298,7 +301,7 @@ def test_an_unpaired_till_is_refused_at_once_and_says_so(server, shop, browser, 
     page.fill("#pair-code", "12345")
     page.click("#pair-button")
     assert "8 位字母和数字" in _text(page, "#pair-error")
-    assert watched.unexpected_errors("status of 401", "status of 404") == []
+    assert watched.unexpected_errors("status of 401", "status of 404") == [] and watched.elsewhere() == []
     context.close()
 
 
@@ -323,5 +326,5 @@ def test_installed_till_opens_offline_and_fits_a_tablet(server, shop, browser, t
     assert "网络已断开" in _text(page, "#offline-banner")
     assert _text(page, "#store-name") == "暖暖孕婴坊 学院路店"
     context.set_offline(False)
-    assert watched.elsewhere() == []
+    assert watched.unexpected_errors() == [] and watched.elsewhere() == []
     context.close()

@@ -83,7 +83,8 @@ def demo_shop(server) -> dict:
 
     demo = server.flask("exchange", "demo", "--if-empty")
     assert demo.returncode == 0, demo.stderr
-    env = dict(line.split("=", 1) for line in demo.stdout.splitlines() if "=" in line and not line.startswith(" "))
+    env = dict(line.split("=", 1) for line in demo.stdout.splitlines()
+               if "=" in line and not line.startswith((" ", "#")))
     link = next(line.strip() for line in demo.stdout.splitlines() if "/till/#pair=" in line)
     stroller = {"id": int(env["STROLLER_ID"]), "key": env["STROLLER_KEY"], "store_id": int(env["STROLLER_STORE_ID"])}
     maternity = {"id": int(env["MATERNITY_ID"]), "key": env["MATERNITY_KEY"], "store_id": int(env["MATERNITY_STORE_ID"])}
