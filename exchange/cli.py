@@ -177,7 +177,8 @@ def _echo_pairing(pairing, what: str) -> None:
                f"{current_app.config['PUBLIC_URL']}/till/) before {at}:")
     click.echo(f"  {pairing.url}")
     click.echo(f"  code: {pairing.display_code}")
-    click.echo(f"  a new one later: flask --app wsgi exchange pair-till --store-id {pairing.pairing.store_id}")
+    click.echo("  a new one later: .venv/bin/flask --app wsgi exchange pair-till "
+               f"--store-id {pairing.pairing.store_id}")
 
 
 @exchange_group.command("settle")

@@ -1,6 +1,7 @@
 """The till (/till/) in Debian's Chromium at a phone's size, driven by Playwright, against one
 real gunicorn server on the database under test: pair, scan through a fake camera, redeem,
-refund — and the ways it goes wrong at a real counter (SPEC §8, issue 13)."""
+refund — and the ways it goes wrong at a real counter (SPEC §8, issue 13). The command-line
+pairing and a code exchanged many times at once use the same server."""
 
 from __future__ import annotations
 
@@ -88,7 +89,7 @@ def test_the_demos_pairing_link_then_scan_redeem_once_and_refund_part(server, sh
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     # The fake camera shows the coupon's QR: the till reads it and asks for the amount.
     page.wait_for_function("() => document.getElementById('coupon-input').placeholder.length > 0", timeout=20000)
-    assert page.get_attribute("#coupon-input", "placeholder") == "已扫描优惠券"
+    assert page.get_attribute("#coupon-input", "placeholder") == "✓ 已扫描优惠券"
     assert "已扫描优惠券" in _text(page, "#camera-state")
     assert page.evaluate("document.activeElement.id") == "amount-input"
     screenshot(page, tmp_path, "2-scanned")
@@ -328,3 +329,45 @@ def test_installed_till_opens_offline_and_fits_a_tablet(server, shop, browser, t
     context.set_offline(False)
     assert watched.unexpected_errors() == [] and watched.elsewhere() == []
     context.close()
+
+
+def test_a_keyboard_wedge_scanner_types_the_link_anywhere(server, shop, browser):
+    coupon = issue(server, shop["stroller"], shop["offer"])[0]
+    context = _phone(browser, server, camera=False)
+    watched = watch(context, server.url)
+    page = watched.page
+    pair_by_typing(page, server, shop["maternity"])
+    page.click("#sale-title", force=True)  # nothing typed into yet: the scanner "types" into the page
+    page.keyboard.type(coupon["landing_url"].replace("http://", "HTTP://").replace("/c/", "/C/"))
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "amount-input"
+    page.keyboard.type("250")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#verdict-ok:not([hidden])")
+    assert page.input_value("#coupon-input") == coupon["code"] and _text(page, "#verdict-payable") == "¥220.00"
+    assert watched.unexpected_errors() == [] and watched.elsewhere() == []
+    context.close()
+
+
+def test_pair_till_on_the_command_line(server, shop):
+    made = server.flask("exchange", "pair-till", "--store-id", str(shop["maternity"]["store_id"]))
+    assert made.returncode == 0, made.stderr
+    link = next(line.strip() for line in made.stdout.splitlines() if "/till/#pair=" in line)
+    code = link.rsplit("=", 1)[1]
+    till = ok(server.request("POST", "/api/v1/till-pairings/exchange", {"code": code}))
+    assert till["store"]["id"] == shop["maternity"]["store_id"]
+    missing = server.flask("exchange", "pair-till", "--store-id", "999999")
+    assert missing.returncode != 0 and "not_found" in missing.stderr
+
+
+def test_one_code_exchanged_ten_times_at_once_pairs_one_till(server, shop):
+    """Single use under concurrency, through gunicorn's workers on the database under test."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pairing = new_pairing(server, shop["maternity"])
+    with ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(lambda _: server.request("POST", "/api/v1/till-pairings/exchange",
+                                                          {"code": pairing["code"]}), range(10)))
+    statuses = sorted(status for status, _, _ in answers)
+    assert statuses == [201] + [409] * 9, statuses
+    assert all(json.loads(body)["code"] == "pairing_code_used" for status, _, body in answers if status == 409)

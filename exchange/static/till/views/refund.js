@@ -55,6 +55,7 @@ async function submit(ctx) {
 }
 
 function showResult(ctx, reversal) {
+  $("refund-left").textContent = formatFen(left());
   $("refund-form").hidden = true;
   $("refund-result").hidden = false;
   $("refund-result-text").textContent = t("refund_done", { amount: formatFen(reversal.refund_amount) });

@@ -19,6 +19,7 @@ const CAMERA_HINTS = { denied: "camera_denied", missing: "camera_missing", insec
 
 function resetVerdict() {
   attempt = null;
+  $("verify-button").classList.replace("secondary", "primary");
   $("verdict").hidden = true;
   $("verdict").classList.remove("is-ok", "is-refused");
   $("redeem-status").hidden = true;
@@ -29,6 +30,7 @@ function reset() {
   scanned = null;
   $("coupon-input").value = "";
   $("coupon-input").placeholder = "";
+  $("coupon-input").classList.remove("is-scanned");
   $("amount-input").value = "";
   for (const [input, error] of [["coupon-input", "coupon-error"], ["amount-input", "amount-error"]]) {
     setError($(input), $(error), null);
@@ -59,7 +61,8 @@ function onCode(text) {
   scanner.stop();
   resetVerdict();
   $("coupon-input").value = coupon.display ?? "";
-  $("coupon-input").placeholder = t("scanned");
+  $("coupon-input").placeholder = `✓ ${t("scanned")}`;
+  $("coupon-input").classList.add("is-scanned");
   setError($("coupon-input"), $("coupon-error"), null);
   showCameraState("stopped");
   ctxRef.announce(coupon.display ? t("scanned_code", { code: coupon.display }) : t("scanned"));
@@ -111,6 +114,8 @@ function showValid(ctx, answer, orderAmount) {
   $("verdict-ok").hidden = false;
   $("verdict-refused").hidden = true;
   $("verdict").classList.add("is-ok");
+  // One red button on the screen: the one to tap next.
+  $("verify-button").classList.replace("primary", "secondary");
   $("verdict").hidden = false;
   ctx.announce(t("verdict_valid", { discount: formatFen(answer.discount), payable: formatFen(answer.payable) }));
   $("redeem-button").focus();
@@ -164,7 +169,11 @@ export function init(ctx) {
     event.preventDefault();
     verify(ctx);
   });
-  $("coupon-input").addEventListener("input", () => { scanned = null; resetVerdict(); });
+  $("coupon-input").addEventListener("input", () => {
+    scanned = null;
+    $("coupon-input").classList.remove("is-scanned");
+    resetVerdict();
+  });
   $("amount-input").addEventListener("input", resetVerdict);
   // A keyboard-wedge scanner types the link and presses Enter: go on to the amount.
   $("coupon-input").addEventListener("keydown", (event) => {
@@ -172,9 +181,14 @@ export function init(ctx) {
     event.preventDefault();
     $("amount-input").focus();
   });
+  // Keys typed with no field focused are a scanner's (or a cashier starting over): a new coupon.
   document.addEventListener("keydown", (event) => {
     const typing = ["INPUT", "TEXTAREA"].includes(document.activeElement?.tagName);
-    if (active && !typing && event.key.length === 1 && !event.ctrlKey && !event.metaKey) $("coupon-input").focus();
+    if (!active || typing || event.key.length !== 1 || event.ctrlKey || event.metaKey || event.altKey) return;
+    scanned = null;
+    resetVerdict();
+    $("coupon-input").value = "";
+    $("coupon-input").focus();
   });
   $("redeem-button").addEventListener("click", () => redeem(ctx));
   for (const id of ["verdict-next", "clear-button"]) {
@@ -203,6 +217,7 @@ export function leave() {
 
 export function relabel() {
   showCameraState(cameraState);
+  if (scanned && $("coupon-input").classList.contains("is-scanned")) $("coupon-input").placeholder = `✓ ${t("scanned")}`;
   if (!$("verdict-refused").hidden && refused) $("refusal").textContent = problemMessage(refused);
   if (attempt && !attempt.inFlight) $("redeem-button").textContent = t("redeem_pay", { amount: formatFen(attempt.payable) });
 }
