@@ -25,7 +25,10 @@ pytestmark = pytest.mark.e2e
 def server(base_db_url, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("till-server")
     with fresh_database(base_db_url, tmp) as url:
-        proc, server = start_server(url, tmp)
+        # Every till of these tests pairs from 127.0.0.1, within a minute: more than one shop's
+        # address would (the limits themselves are tested in tests/api/test_till_pairings.py).
+        proc, server = start_server(url, tmp, EXCHANGE_TILL_PAIRING_EXCHANGE_RATE_LIMIT="600 per minute",
+                                    EXCHANGE_TILL_PAIRING_RATE_LIMIT="600 per hour")
         try:
             yield server
         finally:
