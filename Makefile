@@ -5,9 +5,14 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 export PORT
 
-NODE_TOOLS := node_modules/.installed
+# npm packages exactly as package-lock.json pins them: the till's browser packages, and the
+# Node tools the tests run (Redocly CLI, openapi-typescript).
+NODE_MODULES := node_modules/.installed
+# The till's browser packages, copied next to its modules: Flask serves them, no CDN. The copies
+# are build output (.gitignore).
+TILL_VENDOR := exchange/static/till/vendor
 
-.PHONY: run test audit test-sqlite test-postgresql bench system-deps clean
+.PHONY: run test audit test-sqlite test-postgresql bench system-deps runtime-deps till-vendor clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,20 +23,27 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-# Node tools the tests run (Redocly CLI, openapi-typescript), exactly as the lockfile pins them.
-$(NODE_TOOLS): package.json package-lock.json
+$(NODE_MODULES): package.json package-lock.json
+	@command -v npm >/dev/null || scripts/system-deps.sh --runtime
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(TILL_VENDOR)/.copied: $(NODE_MODULES)
+	mkdir -p $(TILL_VENDOR)
+	cp node_modules/qr-scanner/qr-scanner.min.js node_modules/qr-scanner/qr-scanner-worker.min.js $(TILL_VENDOR)/
+	cp node_modules/qr-scanner/LICENSE $(TILL_VENDOR)/qr-scanner.LICENSE.txt
+	touch $@
+
+till-vendor: $(TILL_VENDOR)/.copied
+
 ## Serve the exchange on 127.0.0.1:$(PORT) with an embedded SQLite database and demo data.
-run: $(VENV)/.runtime
-	@scripts/system-deps.sh --runtime
+run: $(VENV)/.runtime runtime-deps till-vendor
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi exchange demo --if-empty --keys-file instance/demo-keys.env
 	PORT=$(PORT) $(BIN)/gunicorn wsgi:app
 
 ## The whole suite on SQLite, and on PostgreSQL too when EXCHANGE_TEST_DATABASE_URL is set.
-test: $(VENV)/.dev $(NODE_TOOLS) system-deps
+test: $(VENV)/.dev system-deps till-vendor
 	$(MAKE) --no-print-directory audit
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$EXCHANGE_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgresql; \
@@ -41,14 +53,18 @@ test: $(VENV)/.dev $(NODE_TOOLS) system-deps
 audit: $(VENV)/.dev
 	$(BIN)/python scripts/audit_dependencies.py
 
-test-sqlite: $(VENV)/.dev $(NODE_TOOLS)
+test-sqlite: $(VENV)/.dev till-vendor
 	$(BIN)/pytest
 
-test-postgresql: $(VENV)/.dev $(NODE_TOOLS)
+test-postgresql: $(VENV)/.dev till-vendor
 	@test -n "$$EXCHANGE_TEST_DATABASE_URL" || { echo "set EXCHANGE_TEST_DATABASE_URL"; exit 2; }
 	$(BIN)/pytest --db-url "$$EXCHANGE_TEST_DATABASE_URL"
 
-## Debian packages the tests use (a browser, a QR decoder, CJK fonts); installed only if missing.
+## Debian packages the service needs (the PDF font, node and npm); installed only if missing.
+runtime-deps:
+	@scripts/system-deps.sh --runtime
+
+## ... and those the tests use too (a browser, a QR decoder, CJK fonts, redis-server).
 system-deps:
 	@scripts/system-deps.sh
 
@@ -56,4 +72,4 @@ bench: $(VENV)/.dev
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) node_modules instance .pytest_cache .hypothesis
+	rm -rf $(VENV) node_modules $(TILL_VENDOR) instance .pytest_cache .hypothesis

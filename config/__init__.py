@@ -65,6 +65,10 @@ def _base(env: Mapping[str, str]) -> dict:
         # Proxies in front of the server whose X-Forwarded-For is trusted (0: none), so that
         # per-address limits see clients, not the load balancer.
         "PROXY_HOPS": _non_negative_int(env, "EXCHANGE_PROXY_HOPS", "0"),
+        # Till pairings made per merchant key, and pairing codes tried per client address: a
+        # guesser gets a handful of tries at codes that live ten minutes.
+        "TILL_PAIRING_RATE_LIMIT": env.get("EXCHANGE_TILL_PAIRING_RATE_LIMIT", "30 per hour"),
+        "TILL_PAIRING_EXCHANGE_RATE_LIMIT": env.get("EXCHANGE_TILL_PAIRING_EXCHANGE_RATE_LIMIT", "10 per minute"),
         "LOG_LEVEL": env.get("EXCHANGE_LOG_LEVEL", "INFO"),
         "BATCH_WORKER": env.get("EXCHANGE_BATCH_WORKER", "1") == "1",
         "BATCH_LEASE_SECONDS": int(env.get("EXCHANGE_BATCH_LEASE_SECONDS", "60")),
@@ -105,6 +109,9 @@ def _testing(cfg: dict, env: Mapping[str, str]) -> None:
     cfg["REDEMPTION_RATE_LIMIT"] = env.get("EXCHANGE_REDEMPTION_RATE_LIMIT", "100000 per minute")
     cfg["REDEMPTION_IP_RATE_LIMIT"] = env.get("EXCHANGE_REDEMPTION_IP_RATE_LIMIT", "100000 per minute")
     cfg["AUTH_FAILURE_RATE_LIMIT"] = env.get("EXCHANGE_AUTH_FAILURE_RATE_LIMIT", "100000 per minute")
+    cfg["TILL_PAIRING_RATE_LIMIT"] = env.get("EXCHANGE_TILL_PAIRING_RATE_LIMIT", "100000 per hour")
+    cfg["TILL_PAIRING_EXCHANGE_RATE_LIMIT"] = env.get("EXCHANGE_TILL_PAIRING_EXCHANGE_RATE_LIMIT",
+                                                      "100000 per minute")
 
 
 def _production(cfg: dict, env: Mapping[str, str]) -> None:

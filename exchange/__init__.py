@@ -65,10 +65,13 @@ def register_blueprints(app: Flask) -> None:
     from .partners.routes import blp as partners
     from .redemptions.routes import blp as redemptions
     from .settlement.routes import blp as settlements, reports_blp as reports
+    from .till.app import blp as till_app
+    from .till.routes import blp as tills
 
     for blueprint in (merchants, categories, partners, offers, coupons, customer, redemptions, settlements,
-                      reports):
+                      reports, tills):
         api.register_blueprint(blueprint)
+    app.register_blueprint(till_app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -136,15 +136,49 @@ def demo(if_empty, keys_file):
 
     if current_app.config["EXCHANGE_ENV"] == "production":
         raise click.ClickException("the demo world is never loaded in production")
+    from .demo import demo_till_pairing
+
     lines = load_demo(if_empty=if_empty)
     if lines is None:
         click.echo("Merchants already exist; demo data not loaded.")
-        return
-    for line in lines:
-        click.echo(line)
-    if keys_file:
-        Path(keys_file).write_text("".join(f"export {line}\n" for line in lines if "=" in line))
-        click.echo(f"(keys also written to {keys_file})")
+    else:
+        for line in lines:
+            click.echo(line)
+        if keys_file:
+            Path(keys_file).write_text("".join(f"export {line}\n" for line in lines if "=" in line))
+            click.echo(f"(keys also written to {keys_file})")
+    pairing = demo_till_pairing()
+    if pairing is not None:
+        _echo_pairing(pairing, "the demo maternity store's till")
+
+
+@exchange_group.command("pair-till")
+@click.option("--store-id", type=int, required=True, help="The store the device will be a till of.")
+@click.option("--label", default=None, help="What the till will be called, e.g. 收银台 1.")
+@with_appcontext
+def pair_till(store_id, label):
+    """Make a one-time pairing link and code for a store's till (valid 10 minutes)."""
+    from .errors import DomainError
+    from .till.services import create_pairing_for_store
+
+    try:
+        pairing = create_pairing_for_store(store_id, label)
+    except DomainError as error:
+        raise click.ClickException(f"{error.code}: {error.detail}") from None
+    _echo_pairing(pairing, f"store {store_id}'s till")
+
+
+def _echo_pairing(pairing, what: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    zone = current_app.config["SETTLEMENT_TZ"]
+    at = f"{pairing.pairing.expires_at.astimezone(ZoneInfo(zone)):%H:%M} ({zone})"
+    click.echo(f"\nPair {what}: open this link on the phone or tablet (or type the code at "
+               f"{current_app.config['PUBLIC_URL']}/till/) before {at}:")
+    click.echo(f"  {pairing.url}")
+    click.echo(f"  code: {pairing.display_code}")
+    click.echo("  a new one later: .venv/bin/flask --app wsgi exchange pair-till "
+               f"--store-id {pairing.pairing.store_id}")
 
 
 @exchange_group.command("settle")

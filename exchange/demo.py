@@ -46,6 +46,16 @@ def load_demo(*, if_empty: bool = False) -> list[str] | None:
     return lines
 
 
+def demo_till_pairing():
+    """A fresh pairing for the demo maternity store's till (it redeems the stroller shop's
+    coupons), or None when the demo world is not loaded."""
+    from .merchants.models import Store
+    from .till.services import create_pairing_for_store
+
+    store_id = db.session.scalar(select(Store.id).where(Store.name == DEMO_WORLD[1][6]).order_by(Store.id))
+    return None if store_id is None else create_pairing_for_store(store_id, "demo till (paired)")
+
+
 def _principal_for(issued):
     from .auth import Principal
 

@@ -11,5 +11,6 @@ from .offers.models import Offer, offer_distributors  # noqa: F401
 from .partners.models import Partnership, PartnershipTerms  # noqa: F401
 from .partners.search_index import PartnerSearchEntry  # noqa: F401
 from .redemptions.models import CustomerOfferUse, PartnershipMonth, Redemption, Reversal  # noqa: F401
+from .till.models import TillPairing  # noqa: F401
 from .settlement.models import Confirmation, Dispute, Settlement, SettlementObligation  # noqa: F401
 from .orm import Base  # noqa: F401

@@ -56,6 +56,10 @@ def per_key_and_address(setting_per_key: str, setting_per_address: str, methods=
                          _configured(setting_per_address, client_address, list(methods))])]
 
 
+def per_key(setting: str, methods=("POST",)) -> list:
+    return [_unless_off((setting,), [_configured(setting, api_key_bucket, list(methods))])]
+
+
 def per_address(setting: str, methods=("POST",)) -> list:
     return [_unless_off((setting,), [_configured(setting, client_address, list(methods))])]
 

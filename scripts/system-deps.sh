@@ -3,8 +3,8 @@
 #   scripts/system-deps.sh            everything `make test` needs
 #   scripts/system-deps.sh --runtime  only what the service itself needs (`make run`)
 # Runtime: fonts-wqy-microhei (the CJK TrueType font every PDF embeds; production refuses to
-# start without it). Tests: chromium (browser tests through Playwright), libzbar0 (QR decoding),
-# poppler-utils (PDF pages to images, text, fonts), poppler-data (CMaps of Adobe's Chinese CID
+# start without it), nodejs and npm (the till's browser packages, from package-lock.json).
+# Tests: chromium (browser tests through Playwright), libzbar0 (QR decoding), poppler-utils (PDF pages to images, text, fonts), poppler-data (CMaps of Adobe's Chinese CID
 # fonts, for the control PDF that does not embed its font), fonts-dejavu-core (the only fonts of the
 # "machine without Chinese fonts" the PDF render comparison imitates), fonts-noto-cjk (Chinese
 # text in the browser's screenshots), redis-server, and for the outage tests PostgreSQL's server
@@ -16,6 +16,8 @@ missing=()
 # (`grep >/dev/null`, not `grep -q`: under pipefail, -q stops reading early and the SIGPIPE of
 # the command before it counts as "missing".)
 [[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] || missing+=(fonts-wqy-microhei)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [[ "${1:-}" != "--runtime" ]]; then
   command -v chromium >/dev/null || missing+=(chromium)
   ldconfig -p | grep 'libzbar\.so\.0' >/dev/null || missing+=(libzbar0)

@@ -32,6 +32,11 @@ def _issue_key(session, merchant_id: int, kind: str, label: str | None,
     return IssuedKey(key, format_key(kind, key.id, secret))
 
 
+def issue_terminal_key(session, merchant_id: int, store_id: int, label: str | None) -> IssuedKey:
+    """A new terminal key for a store, inside the caller's transaction (a till being paired)."""
+    return _issue_key(session, merchant_id, "terminal", label, store_id=store_id)
+
+
 def register_merchant(*, name: str, categories: list[str], price_tier: int, scale: str,
                       city: str) -> tuple[Merchant, IssuedKey]:
     with transaction() as session:

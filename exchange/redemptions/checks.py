@@ -101,7 +101,7 @@ def _coupon_in_context(by: str, lock: bool):
     query = (
         select(C.id, C.code, C.distributor_id, C.customer_pseudonym, C.uses_left, C.expires_at,
                C.status.label("coupon_status"), O.id.label("offer_id"), O.owner_id,
-               O.status.label("offer_status"), O.valid_from, O.min_spend, O.currency, O.discount_type,
+               O.status.label("offer_status"), O.title, O.valid_from, O.min_spend, O.currency, O.discount_type,
                O.discount_amount, O.discount_rate_bps, O.max_discount, O.budget, O.budget_spent,
                O.per_customer_limit, O.distributor_share_bps, P.id.label("partnership_id"),
                T.id.label("terms_id"), T.commission_type, T.rate_bps, T.amount.label("fixed_amount"),

@@ -29,6 +29,7 @@ class VerifySchema(ma.Schema):
                                                             "(ISO 8601, settlement timezone)"})
     coupon_code = ma.fields.Function(lambda v: display(v["coupon_code"]) if v.get("coupon_code") else None)
     offer_id = ma.fields.Integer()
+    title = ma.fields.String(metadata={"description": "the offer's title, for the cashier"})
     uses_left = ma.fields.Integer()
 
 

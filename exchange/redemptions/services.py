@@ -41,7 +41,8 @@ def verify(principal: Principal, payload: str, order_amount: int, store_id: int 
     finally:
         db.session.rollback()
     return {"valid": True, "discount": a.discount, "payable": a.paid, "currency": a.coupon.currency,
-            "coupon_code": a.coupon.code, "offer_id": a.coupon.offer_id, "uses_left": a.coupon.uses_left}
+            "coupon_code": a.coupon.code, "offer_id": a.coupon.offer_id, "title": a.coupon.title,
+            "uses_left": a.coupon.uses_left}
 
 
 def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str | None,

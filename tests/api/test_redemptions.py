@@ -44,6 +44,7 @@ def test_verify_writes_nothing_and_tells_the_discount(api, world, session):
     r = api.post("/api/v1/redemptions/verify", world.maternity.terminal_key,
                  json={"payload": coupon["payload"], "order_amount": 25000})
     assert r.get_json() | {} == {**r.get_json(), "valid": True, "discount": 3000, "payable": 22000}
+    assert r.get_json()["title"] == world.offer["title"]  # what the till shows the cashier
     low = api.post("/api/v1/redemptions/verify", world.maternity.terminal_key,
                    json={"payload": coupon["payload"], "order_amount": 100}).get_json()
     assert low["valid"] is False and low["code"] == "below_min_spend"

@@ -24,7 +24,9 @@ CALLER_SCOPED = {"period"}
 # What a store's terminal key may do (SPEC §2: verify, redeem, reverse at its store).
 TERMINAL_ROUTES = {("post", "/api/v1/redemptions/verify"), ("post", "/api/v1/redemptions"),
                    ("get", "/api/v1/redemptions/{redemption_id}"),
-                   ("post", "/api/v1/redemptions/{redemption_id}/reversals")}
+                   ("post", "/api/v1/redemptions/{redemption_id}/reversals"),
+                   # The till app's own view of itself, its day, and its unpair button.
+                   ("get", "/api/v1/till"), ("delete", "/api/v1/till"), ("get", "/api/v1/till/day")}
 MASS_ASSIGNMENT = ("uses_left", "merchant_id", "owner_id", "distributor_id", "commission", "status",
                    "id", "kind", "revoked_at", "created_at", "secret_hash", "budget_spent")
 INJECTIONS = ("' OR '1'='1", "'; DROP TABLE merchants; --", "1); DELETE FROM coupons; --",
@@ -93,12 +95,16 @@ def objects(api, app, world):
     assert dispute.status_code == 201, dispute.get_json()
     clock.set_now(None)
     keys = api.get("/api/v1/merchants/me/api-keys", world.maternity.key).get_json()["items"]
+    pairing = api.post(f"/api/v1/stores/{world.maternity.store_id}/till-pairings", world.maternity.key,
+                       json={}).get_json()
+    till = api.post("/api/v1/till-pairings/exchange", json={"code": pairing["code"]}).get_json()
     return {
         "offer_id": world.offer["id"], "store_id": world.maternity.store_id,
         "partnership_id": partnership["id"], "version": terms.get_json()["version"],
         "batch_id": batch["id"], "redemption_id": redemption["id"], "code": coupons[1]["code"],
         "merchant_id": world.maternity.id, "key_id": keys[0]["id"],
         "token": coupons[1]["payload"], "period": str(this_month), "dispute_id": dispute.get_json()["id"],
+        "till_id": till["till_id"],
     }
 
 
@@ -395,6 +401,18 @@ def test_out_of_range_ids_in_paths_queries_and_bodies_are_refused(api, app, worl
     assert {"offer_id", "redemption_id", "store_id", "merchant_id"} <= checked["path"], checked
     assert {"after", "offer_id"} <= checked["query"], checked
     assert {"partner_id", "store_id", "offer_ids"} <= checked["body"], checked
+
+
+def test_the_till_pairing_routes_are_in_the_matrix(api):
+    """Making a pairing is a merchant's (a till cannot pair more tills); the exchange of a code
+    is public, so it is held to the body rules above and rate limited per address."""
+    spec = _spec(api)
+    pairing = spec["paths"]["/api/v1/stores/{store_id}/till-pairings"]["post"]
+    assert pairing["x-key-kinds"] == ["merchant"] and ("post", "/api/v1/stores/{store_id}/till-pairings") \
+        in {(m, p) for m, p, _, _ in _object_routes(spec)}
+    exchange = spec["paths"]["/api/v1/till-pairings/exchange"]["post"]
+    assert not exchange.get("security") and "429" in exchange["responses"]
+    assert _body_schema(spec, exchange)["additionalProperties"] is False
 
 
 # Failed authentication is throttled per client address (docs/operations.md), at the default

@@ -54,7 +54,7 @@ def test_a_sale_that_waits_for_a_close_is_dated_after_it(fresh_db_url, tmp_path)
             stroller["key"]))
         _ok(server.request("POST", f"/api/v1/partnerships/{p['id']}/accept", None, maternity["key"]), 200)
         offer = _ok(server.request("POST", "/api/v1/offers", {
-            "title": "立减30", "discount": {"type": "amount", "amount": 3000}, "currency": "CNY",
+            "title": "满200减30", "discount": {"type": "amount", "amount": 3000}, "min_spend": 20000, "currency": "CNY",
             "valid_from": "2026-10-01T00:00:00+08:00", "valid_until": "2027-01-01T00:00:00+08:00"},
             maternity["key"]))
         coupon = _ok(server.request("POST", f"/api/v1/offers/{offer['id']}/coupons", {"count": 1},
