@@ -237,7 +237,7 @@ def _stroller_coupon(server, shop):
 
     now = datetime.now(timezone.utc)
     offer = ok(server.request("POST", "/api/v1/offers", {
-        "title": "童车立减 50", "discount": {"type": "amount", "amount": 5000}, "min_spend": 0, "currency": "CNY",
+        "title": "满300减50 童车", "discount": {"type": "amount", "amount": 5000}, "min_spend": 30000, "currency": "CNY",
         "valid_from": (now - timedelta(days=1)).isoformat(), "valid_until": (now + timedelta(days=30)).isoformat()},
         shop["stroller"]["key"]))
     return issue(server, shop["maternity"], offer)[0]

@@ -27,8 +27,12 @@ test("a verify answer's refusal reads the same as the redemption's problem", () 
 });
 
 test("amounts in a problem are shown in yuan", () => {
-  const below = { code: "below_min_spend", detail: "This coupon needs an order of at least 20000 CNY minor units." };
+  const below = { code: "below_min_spend", detail: "This coupon needs an order of at least ¥200.00.",
+    min_spend: 20000, currency: "CNY" };
   assert.equal(problemMessage(below, "zh"), "订单金额未达到最低消费 ¥200.00。");
+  assert.equal(problemMessage({ code: "below_min_spend" }, "zh"), "订单金额未达到这张券的最低消费。");
+  const early = { code: "offer_not_started", usable_from: "2026-12-24T10:00:00+08:00" };
+  assert.equal(problemMessage(early, "zh"), "这张券从 2026-12-24 10:00 起才能使用。");
   assert.equal(problemMessage({ code: "refund_exceeds_paid", refundable: 17000 }, "en"),
     "That is more than can still be refunded (at most ¥170.00).");
 });

@@ -26,6 +26,7 @@ export function t(key, vars = {}, lang = current) {
 const PROBLEMS = new Set([
   "invalid_signature", "malformed_payload", "unknown_coupon", "coupon_exhausted", "coupon_expired",
   "coupon_revoked", "not_accepted_here", "partnership_inactive", "below_min_spend", "budget_exhausted",
+  "owner_suspended",
   "idempotency_conflict", "idempotency_in_progress", "rate_limited", "offer_not_started", "offer_paused",
   "customer_limit_reached", "commission_cap_reached", "already_reversed", "refund_exceeds_paid",
   "pairing_code_malformed", "pairing_code_unknown", "pairing_code_used", "pairing_code_expired",
@@ -37,9 +38,13 @@ const PROBLEMS = new Set([
 export function problemMessage(problem, lang = current) {
   const code = problem?.code;
   const status = problem?.status ?? 0;
-  if (code === "below_min_spend") {
-    const min = /at least (\d+)/.exec(problem.detail ?? "");
-    if (min) return t("problem.below_min_spend_amount", { amount: formatFen(Number(min[1])) }, lang);
+  if (code === "below_min_spend" && Number.isInteger(problem.min_spend)) {
+    return t("problem.below_min_spend_amount", { amount: formatFen(problem.min_spend) }, lang);
+  }
+  if (code === "offer_not_started" && typeof problem.usable_from === "string") {
+    // The exchange gives the local time with its offset: the date and time as the shop reads them.
+    const from = problem.usable_from.slice(0, 16).replace("T", " ");
+    return t("problem.offer_not_started_from", { from }, lang);
   }
   if (code === "refund_exceeds_paid" && Number.isInteger(problem.refundable)) {
     return t("problem.refund_exceeds_paid_amount", { amount: formatFen(problem.refundable) }, lang);

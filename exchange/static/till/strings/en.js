@@ -121,6 +121,8 @@ export default {
   "problem.below_min_spend_amount": "The order is below the minimum spend of {amount}.",
   "problem.budget_exhausted": "This offer's budget is used up.",
   "problem.offer_not_started": "This coupon cannot be used yet.",
+  "problem.offer_not_started_from": "This coupon can be used from {from}.",
+  "problem.owner_suspended": "This shop's merchant account is suspended by the exchange: coupons cannot be redeemed now.",
   "problem.offer_paused": "This store has paused the offer.",
   "problem.customer_limit_reached": "This customer has used the offer as often as it allows.",
   "problem.commission_cap_reached": "The partnership's commission cap for the month is reached.",

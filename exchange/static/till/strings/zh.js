@@ -121,6 +121,8 @@ export default {
   "problem.below_min_spend_amount": "订单金额未达到最低消费 {amount}。",
   "problem.budget_exhausted": "这项优惠的预算已用完。",
   "problem.offer_not_started": "这张券还没到可以使用的时间。",
+  "problem.offer_not_started_from": "这张券从 {from} 起才能使用。",
+  "problem.owner_suspended": "本店商户账户已被平台暂停，暂不能核销。",
   "problem.offer_paused": "本店暂停了这项优惠。",
   "problem.customer_limit_reached": "这位顾客已达到此优惠的使用次数上限。",
   "problem.commission_cap_reached": "合作伙伴本月的佣金已达上限，暂不能使用。",
