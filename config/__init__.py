@@ -14,6 +14,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
 ENVIRONMENTS = ("development", "testing", "production")
+# Outside production the operator key has a default, so a demo works out of the box; being
+# written in the README, it is a key everybody knows: production refuses it.
+DEVELOPMENT_OPERATOR_KEY = "op_dev_only_operator_key"
+TESTING_OPERATOR_KEY = "op_testing_only_operator_key"
 
 
 class ConfigError(RuntimeError):
@@ -52,6 +56,15 @@ def _base(env: Mapping[str, str]) -> dict:
         # (benchmarks push hundreds a second from one key).
         "REDEMPTION_RATE_LIMIT": env.get("EXCHANGE_REDEMPTION_RATE_LIMIT", "300 per minute"),
         "REDEMPTION_IP_RATE_LIMIT": env.get("EXCHANGE_REDEMPTION_IP_RATE_LIMIT", "1200 per minute"),
+        # Failed authentications (unknown, malformed or revoked keys, a wrong operator key) per
+        # client address; past it the address is refused before its key is even looked at
+        # (docs/operations.md). Never counted per key: nobody can lock a till out from elsewhere.
+        "AUTH_FAILURE_RATE_LIMIT": env.get("EXCHANGE_AUTH_FAILURE_RATE_LIMIT", "30 per minute"),
+        # While Redis is away, count in each worker's memory instead of failing (SPEC §4.12).
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": bool(env.get("EXCHANGE_REDIS_URL")),
+        # Proxies in front of the server whose X-Forwarded-For is trusted (0: none), so that
+        # per-address limits see clients, not the load balancer.
+        "PROXY_HOPS": _non_negative_int(env, "EXCHANGE_PROXY_HOPS", "0"),
         # Till pairings made per merchant key, and pairing codes tried per client address: a
         # guesser gets a handful of tries at codes that live ten minutes.
         "TILL_PAIRING_RATE_LIMIT": env.get("EXCHANGE_TILL_PAIRING_RATE_LIMIT", "30 per hour"),
@@ -81,12 +94,13 @@ def _base(env: Mapping[str, str]) -> dict:
 
 
 def _development(cfg: dict, env: Mapping[str, str]) -> None:
-    cfg["OPERATOR_KEY"] = cfg["OPERATOR_KEY"] or "op_dev_only_operator_key"
+    cfg["OPERATOR_KEY"] = cfg["OPERATOR_KEY"] or DEVELOPMENT_OPERATOR_KEY
     cfg["SIGNING_KEY_DIR"] = cfg["SIGNING_KEY_DIR"] or str(INSTANCE_DIR / "signing-keys")
     cfg["PSEUDONYM_KEY"] = cfg["PSEUDONYM_KEY"] or "dev-only-pseudonym-key"
 
 
 def _testing(cfg: dict, env: Mapping[str, str]) -> None:
+    cfg["OPERATOR_KEY"] = cfg["OPERATOR_KEY"] or TESTING_OPERATOR_KEY
     _development(cfg, env)
     cfg["TESTING"] = True
     cfg["BATCH_WORKER"] = env.get("EXCHANGE_BATCH_WORKER", "0") == "1"
@@ -94,6 +108,7 @@ def _testing(cfg: dict, env: Mapping[str, str]) -> None:
     # The whole suite runs from one address in one process; tests that check limits set them.
     cfg["REDEMPTION_RATE_LIMIT"] = env.get("EXCHANGE_REDEMPTION_RATE_LIMIT", "100000 per minute")
     cfg["REDEMPTION_IP_RATE_LIMIT"] = env.get("EXCHANGE_REDEMPTION_IP_RATE_LIMIT", "100000 per minute")
+    cfg["AUTH_FAILURE_RATE_LIMIT"] = env.get("EXCHANGE_AUTH_FAILURE_RATE_LIMIT", "100000 per minute")
     cfg["TILL_PAIRING_RATE_LIMIT"] = env.get("EXCHANGE_TILL_PAIRING_RATE_LIMIT", "100000 per hour")
     cfg["TILL_PAIRING_EXCHANGE_RATE_LIMIT"] = env.get("EXCHANGE_TILL_PAIRING_EXCHANGE_RATE_LIMIT",
                                                       "100000 per minute")
@@ -114,6 +129,9 @@ def _production(cfg: dict, env: Mapping[str, str]) -> None:
         )
     if len(cfg["OPERATOR_KEY"]) < 24:
         raise ConfigError("production refuses to start: EXCHANGE_OPERATOR_KEY is shorter than 24 characters")
+    if cfg["OPERATOR_KEY"] in (DEVELOPMENT_OPERATOR_KEY, TESTING_OPERATOR_KEY):
+        raise ConfigError("production refuses to start: EXCHANGE_OPERATOR_KEY is the published "
+                          "development key; choose a secret one")
     # A statement or coupon sheet without its embedded font would print blank Chinese text on
     # the partner's side: better no server than such files.
     from exchange.fonts import missing as missing_font

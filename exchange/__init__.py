@@ -29,16 +29,17 @@ def _instance_dir():
 
 
 def register_extensions(app: Flask) -> None:
-    from . import clock, delivery, fonts, requestlog, web
+    from . import clock, delivery, fonts, ratelimits, requestlog, web
     from .coupons import signing, worker
-    from .extensions import api, db, limiter
+    from .extensions import api, db
     from .openapi import IdConverter, PeriodConverter, register_openapi_extras
 
     clock.init_app(app)
     requestlog.init_app(app)
+    web.trust_proxies(app)
     web.register_hooks(app)
     db.init_app(app)
-    limiter.init_app(app)
+    ratelimits.init_app(app)
     delivery.init_app(app)
     fonts.use(app.config["PDF_FONT"])
     app.url_map.converters["id"] = IdConverter

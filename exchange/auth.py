@@ -2,7 +2,8 @@
 
 Keys are `mk_<id>_<secret>` (merchant), `tk_<id>_<secret>` (a store's terminal) and the
 operator key from configuration. 401 means "we do not know you" (missing, malformed, unknown or
-revoked key); 403 means "we know you, and this is not yours to do".
+revoked key); 403 means "we know you, and this is not yours to do". An address that failed too
+often is refused with 429 before its key is looked at (`ratelimits.refuse_throttled_address`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import bindparam, select
 from .errors import Forbidden, Unauthorized
 from .extensions import db
 from .prepared import Prepared
+from .ratelimits import count_failed_authentication, refuse_throttled_address
 
 KEY_PREFIX = {"merchant": "mk", "terminal": "tk"}
 _KEY_RE = re.compile(r"^(mk|tk)_([1-9][0-9]{0,17})_([A-Za-z0-9_-]{43})$")
@@ -86,13 +88,19 @@ def authenticate() -> Principal:
     scheme, _, token = header.partition(" ")
     if not header:
         raise Unauthorized("Send `Authorization: Bearer <key>`.", code="missing_key")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Use the Bearer scheme: `Authorization: Bearer <key>`.", code="invalid_key")
-    token = token.strip()
-    operator_key = current_app.config.get("OPERATOR_KEY")
-    if operator_key and hmac.compare_digest(token.encode(), operator_key.encode()):
-        return Principal(kind="operator")
-    return _principal_from_key(token)
+    refuse_throttled_address()
+    try:
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Use the Bearer scheme: `Authorization: Bearer <key>`.", code="invalid_key")
+        token = token.strip()
+        operator_key = current_app.config.get("OPERATOR_KEY")
+        if operator_key and hmac.compare_digest(token.encode(), operator_key.encode()):
+            return Principal(kind="operator")
+        return _principal_from_key(token)
+    except Unauthorized:
+        # A key was sent and it is not one of ours (a wrong operator key included).
+        count_failed_authentication()
+        raise
 
 
 def requires(*kinds: str):
@@ -112,6 +120,7 @@ def requires(*kinds: str):
         responses = doc.setdefault("response", {}).setdefault("responses", {})
         responses.setdefault(401, []).append("UNAUTHORIZED")
         responses.setdefault(403, []).append("FORBIDDEN")
+        responses.setdefault(429, []).append("TOO_MANY_REQUESTS")
         # Who may call it, for clients and for the security matrix that probes every route.
         doc["manual_doc"] = {**doc.get("manual_doc", {}), "security": BEARER, "x-key-kinds": list(kinds)}
         wrapper._apidoc = doc

@@ -48,3 +48,11 @@ class Unprocessable(DomainError):
     status, code, title = 422, "unprocessable", "Unprocessable Entity"
 
 
+class TooManyRequests(DomainError):
+    """A refusal to retry later: `retry_after` seconds go out as the Retry-After header."""
+
+    status, code, title = 429, "rate_limited", "Too Many Requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.retry_after = retry_after

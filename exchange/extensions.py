@@ -5,23 +5,30 @@ from __future__ import annotations
 import fcntl
 import http
 import json
+import logging
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api as _SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.utils import prepare_response
 import marshmallow as ma
+import psycopg
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import scoped_session, sessionmaker
 
+from . import outages
 from .openapi import CommonErrorsPlugin
-from .problems import PROBLEM_JSON, ProblemSchema
+from .problems import PROBLEM_JSON, ProblemSchema, handle_unexpected, problem
+from .ratelimit_store import Limiter
+
+log = logging.getLogger("exchange.database")
 
 
 class Database:
@@ -30,12 +37,18 @@ class Database:
     SQLite is put in WAL mode with foreign keys on, and the driver's own transaction handling is
     switched off so that SQLAlchemy emits BEGIN itself: that makes SAVEPOINT work (tests) and
     lets a write transaction ask for `BEGIN IMMEDIATE` (see `write_transaction`).
+
+    An outage of the database (see `exchange.outages`) answers 503 problem+json, drops this
+    process's pooled connections and never escapes the request: not even from the teardown,
+    where rolling back on a dead connection raises (gunicorn would answer its HTML 500).
     """
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
-        self.session = scoped_session(sessionmaker(expire_on_commit=False))
+        self._sessions = sessionmaker(expire_on_commit=False)
+        self.session = scoped_session(self._sessions)
         self.writer_lock = WriterLock(None)
+        event.listen(self._sessions, "after_commit", lambda _session: outages.note_committed())
 
     def init_app(self, app: Flask) -> None:
         self.engine = make_engine(app.config["DATABASE_URL"])
@@ -43,7 +56,46 @@ class Database:
                                       enabled=self.engine.dialect.name == "sqlite")
         self.session.remove()
         self.session.configure(bind=self.engine)
-        app.teardown_appcontext(lambda exc: self.session.remove())
+        app.teardown_appcontext(self._end_session)
+        for error_class in (sa_exc.SQLAlchemyError, sqlite3.Error, psycopg.Error):
+            app.register_error_handler(error_class, self._answer_database_error)
+
+    def _end_session(self, _exc: BaseException | None = None) -> None:
+        try:
+            self.session.remove()
+        except Exception as error:
+            # The connection died under the session (its rollback failed): throw it away, and
+            # the session with it, so the next request on this thread starts clean.
+            kind = outages.database_outage(error)
+            if kind:
+                outages.note_failure(kind, error)
+            else:
+                log.exception("could not end the request's session; its connection is dropped")
+            self._invalidate_session()
+            self.session.registry.clear()
+
+    def _answer_database_error(self, error: Exception):
+        kind = outages.database_outage(error)
+        if kind is None:
+            return handle_unexpected(error)
+        outages.note_failure(kind, error)
+        self.drop_connections()
+        return problem(503, kind, "Service Unavailable", outages.DETAIL[kind],
+                       retry_after=outages.RETRY_AFTER_SECONDS)
+
+    def drop_connections(self) -> None:
+        """Close this request's connection and every pooled one of this process: the next
+        request opens fresh ones (on SQLite, writable again once the files are)."""
+        self._invalidate_session()
+        self.engine.dispose()
+
+    def _invalidate_session(self) -> None:
+        if not self.session.registry.has():
+            return
+        try:
+            self.session().invalidate()
+        except Exception:  # noqa: S110 - the connection is dead already; dropping it is the point
+            pass
 
 
 class WriterLock:
@@ -99,8 +151,27 @@ def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    _watch_outages(engine)
+    return engine
+
+
+def _watch_outages(engine: Engine) -> None:
+    @event.listens_for(engine, "handle_error")
+    def _outage_is_a_disconnect(context):
+        # SQLAlchemy then invalidates the connection and the pool (in requests, the batch
+        # worker and the CLI alike): a SQLite connection opened while the files were read-only
+        # stays read-only, so it must not be handed out again.
+        kind = outages.database_outage(context.original_exception)
+        if kind:
+            context.is_disconnect = True
+            if not context.is_pre_ping:  # a pooled connection found dead is simply replaced
+                outages.note_failure(kind, context.original_exception)
+
+    @event.listens_for(engine, "connect")
+    def _connected(_dbapi_connection, _record):
+        outages.note_connected()
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -51,11 +51,16 @@ def problem_body(error: DomainError) -> dict:
 
 
 def problem(status: int, code: str, title: str, detail: str | None = None,
-            headers: dict | None = None, **extra) -> Response:
+            headers: dict | None = None, retry_after: int | None = None, **extra) -> Response:
+    """`retry_after`: this answer's own wait. The rate limiter's after-request hook would raise
+    Retry-After to its limit's reset (an hour, for an hourly limit) on any answer of a limited
+    route; `web._security_headers` puts this one back."""
     body = problem_document(status, code, title, detail, **extra)
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value
+    if retry_after is not None:
+        response.headers["Retry-After"] = response.own_retry_after = str(retry_after)
     return response
 
 
@@ -80,7 +85,8 @@ _HTTP_CODES = {
 
 def handle_domain_error(error: DomainError) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="exchange"'} if error.status == 401 else None
-    return problem(error.status, error.code, error.title, error.detail, headers=headers, **error.extra)
+    return problem(error.status, error.code, error.title, error.detail, headers=headers,
+                   retry_after=getattr(error, "retry_after", None), **error.extra)
 
 
 def handle_http_exception(error: HTTPException) -> Response:

@@ -1,20 +1,34 @@
 """Rate limits on the routes a stranger or a runaway script could hammer (SPEC §5: `rate_limited`).
 
 Registration is limited per client address; verifying and redeeming per API key *and* per
-address. Limits are read from configuration on each request (`"off"` switches one off), and
-counted in `RATELIMIT_STORAGE_URI`: in memory per worker by default, in Redis
-(`EXCHANGE_REDIS_URL`) when several workers or servers must share one count.
+address; failed authentications per address (`refuse_throttled_address`). Limits are read from
+configuration on each request (`"off"` switches one off), and counted in
+`RATELIMIT_STORAGE_URI`: in memory per worker by default, in Redis (`EXCHANGE_REDIS_URL`) when
+several workers or servers must share one count — and in memory again while Redis is away
+(`exchange.ratelimit_store`).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import math
+import time
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from flask_limiter.util import get_remote_address
+from limits import RateLimitItem, parse
 
+from .errors import TooManyRequests
 from .extensions import limiter
+from .ratelimit_store import storage_options
+
+AUTH_FAILURES = "auth-failures"
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", storage_options(app.config["RATELIMIT_STORAGE_URI"]))
+    limiter.init_app(app)
 
 
 def client_address() -> str:
@@ -68,3 +82,39 @@ def _unless_off(settings: tuple[str, ...], limits: list):
         return either
 
     return decorator
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(value: str) -> RateLimitItem:
+    return parse(value)
+
+
+def _auth_failure_limit() -> RateLimitItem | None:
+    value = current_app.config["AUTH_FAILURE_RATE_LIMIT"]
+    return None if value == "off" else _parsed(value)
+
+
+def refuse_throttled_address() -> None:
+    """Before any key is checked: an address past its budget of failed authentications is
+    refused whatever it sends, a correct key included, so that guessing from it gains nothing.
+    Only the address is counted, never the key: failing on purpose from elsewhere cannot lock
+    a real till out, and other addresses are unaffected."""
+    limit = _auth_failure_limit()
+    if limit is None:
+        return
+    address = client_address()
+    if limiter.count(lambda strategy: strategy.test(limit, AUTH_FAILURES, address)):
+        return
+    reset_at = limiter.count(lambda strategy: strategy.get_window_stats(limit, AUTH_FAILURES, address).reset_time)
+    # The counters' windows run on real time (the limits library's, as Flask-Limiter's own
+    # Retry-After does), not on the sandbox clock.
+    raise TooManyRequests("Too many failed authentications from this address; retry after the "
+                          "number of seconds in Retry-After.", code="authentication_throttled",
+                          retry_after=max(1, math.ceil(reset_at - time.time())))
+
+
+def count_failed_authentication() -> None:
+    limit = _auth_failure_limit()
+    if limit is not None:
+        address = client_address()
+        limiter.count(lambda strategy: strategy.hit(limit, AUTH_FAILURES, address))

@@ -11,32 +11,60 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from sqlalchemy import text
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import outages
 from .problems import problem
-from .extensions import api, db
+from .extensions import api, db, limiter
 
 health = SmorestBlueprint("health", __name__, description="Service health")
 docs_files = Blueprint("docs_files", __name__)
 
 
 class HealthSchema(ma.Schema):
-    status = ma.fields.String()
+    """What the worker that answers knows. It runs one `SELECT 1` and reads flags that failures
+    set and successes clear (docs/operations.md): no other query, no write."""
+
+    status = ma.fields.String(validate=ma.validate.OneOf(["ok", "degraded"]), metadata={
+        "description": "`ok`: everything as configured; `degraded`: serving, but `database` or "
+                       "`rate_limits` below says what is not as it should be"})
+    database = ma.fields.String(validate=ma.validate.OneOf(["writable", "not_writable"]), metadata={
+        "description": "`not_writable`: this worker's last write failed because the database could "
+                       "not be written (read-only files, a full disk, a standby); writes answer 503 "
+                       "`database_not_writable` until one succeeds. A database that cannot be "
+                       "reached at all makes this answer a 503 `database_unavailable` instead"})
+    rate_limits = ma.fields.String(validate=ma.validate.OneOf(["shared", "per_process", "fallback"]), metadata={
+        "description": "`shared`: counted in Redis for every worker and server; `per_process`: no Redis "
+                       "configured, each worker counts its own; `fallback`: Redis is configured but "
+                       "unreachable, each worker counts its own until it is back (a limit of N then "
+                       "lets through up to N per worker)"})
+
+
+def _rate_limit_state() -> str:
+    if not current_app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"]:
+        return "per_process"
+    return "fallback" if limiter.degraded else "shared"
 
 
 @health.route("/healthz")
 class Health(MethodView):
     @health.response(200, HealthSchema)
-    @health.alt_response(503, response="SERVICE_UNAVAILABLE")
+    @health.alt_response(503, response="SERVICE_UNAVAILABLE", description="database_unavailable")
     def get(self):
-        """Liveness and database reachability."""
+        """Liveness, database reachability and writability, and where rate limits are counted."""
         try:
             db.session.execute(text("SELECT 1"))
-        except Exception:
-            return problem(503, "database_unreachable", "Service unavailable",
-                           "The database cannot be reached.")
-        finally:
             db.session.rollback()
-        return {"status": "ok"}
+        except Exception as error:
+            outages.note_failure(outages.UNAVAILABLE, error)
+            db.drop_connections()
+            return problem(503, outages.UNAVAILABLE, "Service Unavailable", outages.DETAIL[outages.UNAVAILABLE],
+                           retry_after=outages.RETRY_AFTER_SECONDS)
+        outages.note_connected()
+        state = {"database": "writable" if outages.seen.writable else "not_writable",
+                 "rate_limits": _rate_limit_state()}
+        degraded = state["database"] != "writable" or state["rate_limits"] == "fallback"
+        return {"status": "degraded" if degraded else "ok", **state}
 
 
 @docs_files.get("/docs/static/<path:filename>")
@@ -76,7 +104,10 @@ def _buffer_chunked_body() -> None:
 
 def _security_headers(response):
     headers = response.headers
-    if response.status_code not in (202, 429, 503):
+    own_wait = getattr(response, "own_retry_after", None)
+    if own_wait:
+        headers["Retry-After"] = own_wait  # not the rate limiter's (see `problems.problem`)
+    elif response.status_code not in (202, 429, 503):
         # The rate limiter adds it to every answer; it means "wait" only on a refusal or a
         # "not ready yet".
         headers.pop("Retry-After", None)
@@ -88,6 +119,15 @@ def _security_headers(response):
     if request.path.startswith("/api/"):
         headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind `EXCHANGE_PROXY_HOPS` proxies (a load balancer), the client's address is the one
+    they put in X-Forwarded-For. Per-address limits — failed authentications above all — would
+    otherwise count the whole world as one client, and one guesser could lock every till out."""
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=0, x_host=0)
 
 
 def register_hooks(app: Flask) -> None:

@@ -7,7 +7,10 @@
 # Tests: chromium (browser tests through Playwright), libzbar0 (QR decoding), poppler-utils (PDF pages to images, text, fonts), poppler-data (CMaps of Adobe's Chinese CID
 # fonts, for the control PDF that does not embed its font), fonts-dejavu-core (the only fonts of the
 # "machine without Chinese fonts" the PDF render comparison imitates), fonts-noto-cjk (Chinese
-# text in the browser's screenshots) and redis-server.
+# text in the browser's screenshots), redis-server, and for the outage tests PostgreSQL's server
+# programs (a throw-away cluster of the test's own: initdb, pg_ctl; as root through runuser),
+# chattr (e2fsprogs: SQLite files made immutable) and setpriv (util-linux: a server without
+# root's file-mode override).
 set -euo pipefail
 missing=()
 # (`grep >/dev/null`, not `grep -q`: under pipefail, -q stops reading early and the SIGPIPE of
@@ -23,6 +26,9 @@ if [[ "${1:-}" != "--runtime" ]]; then
   [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || missing+=(fonts-dejavu-core)
   fc-list 2>/dev/null | grep -i 'Noto Sans CJK' >/dev/null || missing+=(fonts-noto-cjk)
   command -v redis-server >/dev/null || missing+=(redis-server)
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+  command -v chattr >/dev/null || missing+=(e2fsprogs)
+  command -v runuser >/dev/null && command -v setpriv >/dev/null || missing+=(util-linux)
 fi
 ((${#missing[@]} == 0)) && exit 0
 echo "installing Debian packages: ${missing[*]}"

@@ -13,6 +13,7 @@ import time
 
 from flask import Flask
 
+from .. import outages
 from ..idempotency import purge_expired
 from .batches import work, worker_name
 from .sheets import draw_pending_sheets
@@ -35,8 +36,12 @@ def _loop(app: Flask) -> None:
                     # Housekeeping off the request path: expired Idempotency-Keys.
                     next_purge = time.monotonic() + PURGE_SECONDS
                     purge_expired()
-        except Exception:
-            log.exception("batch worker failed; retrying")
+        except Exception as error:
+            outage = outages.database_outage(error)
+            if outage:  # said once, not once a second (exchange.outages)
+                outages.note_failure(outage, error)
+            else:
+                log.exception("batch worker failed; retrying")
             worked = 0
         if not worked:
             time.sleep(IDLE_SECONDS)

@@ -90,7 +90,8 @@ def test_unexpected_exception_is_500_without_leaking(api, merchant, monkeypatch)
 
 def test_healthz_reports_the_database(api):
     r = api.get("/healthz")
-    assert r.status_code == 200 and r.get_json() == {"status": "ok"}
+    assert r.status_code == 200
+    assert r.get_json() == {"status": "ok", "database": "writable", "rate_limits": "per_process"}
 
 
 @pytest.mark.parametrize("body", ["[" * 3000 + "]" * 3000, '{"payload": ' + "[" * 5000 + "]" * 5000 + "}",

@@ -413,3 +413,88 @@ def test_the_till_pairing_routes_are_in_the_matrix(api):
     exchange = spec["paths"]["/api/v1/till-pairings/exchange"]["post"]
     assert not exchange.get("security") and "429" in exchange["responses"]
     assert _body_schema(spec, exchange)["additionalProperties"] is False
+
+
+# Failed authentication is throttled per client address (docs/operations.md), at the default
+# limit of a real server, not the testing one.
+ATTACKER, CASHIER = {"REMOTE_ADDR": "10.66.0.1"}, {"REMOTE_ADDR": "10.77.0.2"}
+
+
+@pytest.fixture
+def default_auth_failure_limit(app, monkeypatch):
+    from config import load_config
+    from exchange.extensions import limiter
+
+    value = load_config({})["AUTH_FAILURE_RATE_LIMIT"]
+    monkeypatch.setitem(app.config, "AUTH_FAILURE_RATE_LIMIT", value)
+    limiter.reset()
+    yield int(value.split()[0])
+    limiter.reset()
+
+
+def _throttled(responses, allowed: int):
+    """The first `allowed` failures are 401s; every later one is refused before its key is checked."""
+    assert [r.status_code for r in responses[:allowed]] == [401] * allowed
+    for r in responses[allowed:]:
+        assert_problem(r, 429, "authentication_throttled")
+        assert 0 < int(r.headers["Retry-After"]) <= 60
+        assert "WWW-Authenticate" not in r.headers
+
+
+def test_300_wrong_operator_keys_are_throttled(api, app, world, default_auth_failure_limit):
+    suspend = f"/api/v1/operator/merchants/{world.outsider.id}/suspend"
+    guesses = [api.post(suspend, f"op_guess_{i:04d}_operator_key_xx", environ_base=ATTACKER) for i in range(300)]
+    _throttled(guesses, default_auth_failure_limit)
+    # Throttled, the address gets nothing for the right key either: guessing from it gains nothing.
+    assert_problem(api.post(suspend, app.config["OPERATOR_KEY"], environ_base=ATTACKER), 429,
+                   "authentication_throttled")
+    assert api.get("/api/v1/merchants/me", world.outsider.key).get_json()["status"] == "active"
+    # The operator's own address is not affected.
+    assert api.post(suspend, app.config["OPERATOR_KEY"], environ_base=CASHIER).status_code == 200
+
+
+def test_300_wrong_merchant_keys_are_throttled_without_locking_the_real_key_out(
+        api, world, default_auth_failure_limit):
+    till = world.maternity.terminal_key
+    real_id = till.split("_")[1]
+    wrong = ([f"tk_{real_id}_{'A' * 43}", f"mk_{real_id}_{'B' * 43}", "mk_999999_" + "C" * 43,
+              "not-a-key", "mk_1_short"] * 60)
+    guesses = [api.get("/api/v1/merchants/me", key, environ_base=ATTACKER) for key in wrong]
+    _throttled(guesses, default_auth_failure_limit)
+    assert_problem(api.get("/api/v1/merchants/me", world.maternity.key, environ_base=ATTACKER), 429,
+                   "authentication_throttled")
+    # Nothing was counted against the key whose id the guesses named: the till, elsewhere, works.
+    coupon = api.post(f"/api/v1/offers/{world.offer['id']}/coupons", world.stroller.key,
+                      json={}).get_json()["items"][0]
+    r = api.post("/api/v1/redemptions", till, json={"payload": coupon["payload"], "order_amount": 25000},
+                 headers={"Idempotency-Key": "after-the-guessing"}, environ_base=CASHIER)
+    assert r.status_code == 201, r.get_json()
+    assert api.get("/api/v1/merchants/me", world.maternity.key, environ_base=CASHIER).status_code == 200
+
+
+def test_requests_without_a_key_and_correct_keys_are_not_counted(api, world, default_auth_failure_limit):
+    for _ in range(default_auth_failure_limit + 10):
+        assert_problem(api.get("/api/v1/merchants/me", environ_base=ATTACKER), 401, "missing_key")
+        assert api.get("/api/v1/merchants/me", world.maternity.key, environ_base=ATTACKER).status_code == 200
+    # Still below the limit: one wrong key is an ordinary 401.
+    assert_problem(api.get("/api/v1/merchants/me", "mk_1_" + "x" * 43, environ_base=ATTACKER), 401, "invalid_key")
+
+
+def test_the_throttle_can_be_switched_off(api, app, world, default_auth_failure_limit, monkeypatch):
+    monkeypatch.setitem(app.config, "AUTH_FAILURE_RATE_LIMIT", "off")
+    statuses = {api.get("/api/v1/merchants/me", "not-a-key", environ_base=ATTACKER).status_code
+                for _ in range(default_auth_failure_limit + 5)}
+    assert statuses == {401}
+
+
+def test_a_throttled_address_is_told_its_own_wait_not_the_routes_limit(api, app, world, default_auth_failure_limit,
+                                                                       monkeypatch):
+    # Verify has limits of its own (an hour's window here); the wait that matters is the throttle's.
+    monkeypatch.setitem(app.config, "REDEMPTION_RATE_LIMIT", "1000 per hour")
+    monkeypatch.setitem(app.config, "REDEMPTION_IP_RATE_LIMIT", "off")
+    scan = {"payload": "ABCD-EFGH-JKMNP", "order_amount": 25000}
+    for _ in range(default_auth_failure_limit):
+        api.post("/api/v1/redemptions/verify", "not-a-key", json=scan, environ_base=ATTACKER)
+    r = api.post("/api/v1/redemptions/verify", world.maternity.terminal_key, json=scan, environ_base=ATTACKER)
+    assert_problem(r, 429, "authentication_throttled")
+    assert 0 < int(r.headers["Retry-After"]) <= 60

@@ -59,17 +59,17 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-def start_server(database_url: str, tmp_path: Path, *, workers: int = 2,
+def start_server(database_url: str, tmp_path: Path, *, workers: int = 2, prefix: tuple[str, ...] = (),
                  **env_overrides) -> tuple[subprocess.Popen, Server]:
     """gunicorn (2 workers unless told) on a free port, in its own process group so it can be
-    killed whole."""
+    killed whole; `prefix` runs it through another program (e.g. one dropping privileges)."""
     port = free_port()
     env = {**os.environ, "EXCHANGE_ENV": "development", "EXCHANGE_DATABASE_URL": database_url,
            "EXCHANGE_SIGNING_KEY_DIR": str(tmp_path / "keys"), "PORT": str(port),
            "EXCHANGE_PUBLIC_URL": f"http://127.0.0.1:{port}", **env_overrides}
     log_path = tmp_path / f"gunicorn-{port}.log"
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([str(BIN / "gunicorn"), "-w", str(workers), "wsgi:app"], cwd=ROOT, env=env,
+        proc = subprocess.Popen([*prefix, str(BIN / "gunicorn"), "-w", str(workers), "wsgi:app"], cwd=ROOT, env=env,
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     server = Server(f"http://127.0.0.1:{port}", database_url, env)
     server.log_path = log_path

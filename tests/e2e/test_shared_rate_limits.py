@@ -82,3 +82,18 @@ def test_limits_are_counted_once_across_workers(fresh_db_url, tmp_path, redis_ur
         assert redis.Redis.from_url(redis_url).keys("LIMIT*"), "no counters in Redis"
     finally:
         stop_server(proc)
+
+
+def test_failed_authentications_are_counted_once_across_workers(fresh_db_url, tmp_path, redis_url):
+    """The security matrix's throttle (tests/api/test_security_matrix.py), through four workers:
+    each request on a new connection, so any worker may answer it; one count in Redis."""
+    proc, server = start_server(fresh_db_url, tmp_path, workers=4, EXCHANGE_THREADS="1",
+                                EXCHANGE_REDIS_URL=redis_url, EXCHANGE_AUTH_FAILURE_RATE_LIMIT="10 per hour")
+    try:
+        answers = [server.request("GET", "/api/v1/merchants/me", key=f"mk_{i + 1}_{'x' * 43}") for i in range(40)]
+        assert [status for status, _, _ in answers] == [401] * 10 + [429] * 30
+        assert json.loads(answers[-1][2])["code"] == "authentication_throttled"
+        assert int(answers[-1][1]["Retry-After"]) > 0
+        assert redis.Redis.from_url(redis_url).keys("LIMITS*auth-failures*"), "the count is not in Redis"
+    finally:
+        stop_server(proc)

@@ -48,3 +48,26 @@ def test_coupon_links_follow_the_port_unless_a_public_url_is_set():
     assert load_config({"PORT": "9000"})["PUBLIC_URL"] == "http://127.0.0.1:9000"
     cfg = load_config({"PORT": "9000", "EXCHANGE_PUBLIC_URL": "https://quan.example.cn/"})
     assert cfg["PUBLIC_URL"] == "https://quan.example.cn"
+
+
+def test_production_refuses_the_published_development_operator_key():
+    for published in ("op_dev_only_operator_key", "op_testing_only_operator_key"):
+        with pytest.raises(ConfigError) as error:
+            load_config({"EXCHANGE_ENV": "production", "EXCHANGE_OPERATOR_KEY": published,
+                         "EXCHANGE_SIGNING_KEY_DIR": "/keys", "EXCHANGE_PSEUDONYM_KEY": "p" * 32})
+        assert "EXCHANGE_OPERATOR_KEY" in str(error.value) and published not in str(error.value)
+
+
+def test_only_development_knows_the_development_operator_key():
+    assert load_config({"EXCHANGE_ENV": "development"})["OPERATOR_KEY"] == "op_dev_only_operator_key"
+    assert load_config({"EXCHANGE_ENV": "testing"})["OPERATOR_KEY"] == "op_testing_only_operator_key"
+
+
+def test_failed_authentications_are_limited_by_default_and_the_fallback_follows_redis():
+    cfg = load_config({})
+    assert cfg["AUTH_FAILURE_RATE_LIMIT"] == "30 per minute"
+    assert cfg["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is False and cfg["PROXY_HOPS"] == 0
+    cfg = load_config({"EXCHANGE_REDIS_URL": "redis://127.0.0.1:6379/0", "EXCHANGE_PROXY_HOPS": "1",
+                       "EXCHANGE_AUTH_FAILURE_RATE_LIMIT": "off"})
+    assert cfg["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True and cfg["PROXY_HOPS"] == 1
+    assert cfg["AUTH_FAILURE_RATE_LIMIT"] == "off"

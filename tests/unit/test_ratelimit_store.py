@@ -1,0 +1,70 @@
+"""The rate-limit store going away and coming back, for the counts the exchange makes itself
+(failed authentications): they fall back to memory, say so once, and return to Redis when
+Flask-Limiter's probe finds it again. The route limits' own fallback, through gunicorn:
+tests/e2e/test_rate_limit_store_outage.py."""
+
+import logging
+import time
+
+from flask import Flask
+from limits import parse
+
+from exchange import ratelimit_store
+from exchange.ratelimit_store import Limiter, storage_options
+from tests.e2e.helper_servers import RedisServer
+
+
+class _Lines(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+def _limiter(url: str) -> tuple[Limiter, Flask]:
+    app = Flask(__name__)
+    app.config.update(RATELIMIT_STORAGE_URI=url, RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+                      RATELIMIT_STORAGE_OPTIONS=storage_options(url))
+    limiter = Limiter(key_func=lambda: "test")
+    limiter.init_app(app)
+    app.add_url_rule("/anything", "anything", lambda: "")
+    return limiter, app
+
+
+def test_counts_fall_back_to_memory_while_redis_is_away_and_go_back_to_it(tmp_path):
+    store = RedisServer(tmp_path)  # not started yet: the store is away
+    (limiter, app), limit = _limiter(store.url), parse("3 per minute")
+    lines = _Lines()
+    ratelimit_store.log.addHandler(lines)
+    level = ratelimit_store.log.level
+    ratelimit_store.log.setLevel(logging.INFO)
+    try:
+        assert not limiter.degraded
+        # Limits still hold while it is away, counted in this process.
+        assert [limiter.count(lambda s: s.hit(limit, "k")) for _ in range(4)] == [True, True, True, False]
+        assert limiter.degraded
+        store.start()
+        try:
+            # Any request lets Flask-Limiter ping the store, at most every 1, 2, 4 … s.
+            deadline = time.monotonic() + 10
+            while limiter.degraded:
+                assert time.monotonic() < deadline, "the store was not found again"
+                app.test_client().get("/anything")
+                time.sleep(0.2)
+            assert limiter.count(lambda s: s.hit(limit, "k")) is True  # a fresh count, in Redis
+            assert store.keys("LIMITS*"), "not counted in Redis"
+        finally:
+            store.stop()
+    finally:
+        ratelimit_store.log.removeHandler(lines)
+        ratelimit_store.log.setLevel(level)
+    assert lines.messages == ["rate-limit store unreachable: counting limits in this process until it answers",
+                              "rate-limit store reachable again: limits are shared again"]
+
+
+def test_a_store_that_does_not_answer_costs_a_request_little():
+    options = storage_options("redis://10.255.255.1:6379/0")
+    assert options["socket_connect_timeout"] <= 0.5 and options["socket_timeout"] <= 0.5
+    assert storage_options("memory://") == {}
