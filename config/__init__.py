@@ -17,6 +17,8 @@ ENVIRONMENTS = ("development", "testing", "production")
 # Outside production the operator key has a default, so a demo works out of the box; being
 # written in the README, it is a key everybody knows: production refuses it.
 DEVELOPMENT_OPERATOR_KEY = "op_dev_only_operator_key"
+# The customer-reference HMAC's key outside production: published here, so never production's.
+DEVELOPMENT_PSEUDONYM_KEY = "dev-only-pseudonym-key"
 TESTING_OPERATOR_KEY = "op_testing_only_operator_key"
 
 
@@ -96,7 +98,7 @@ def _base(env: Mapping[str, str]) -> dict:
 def _development(cfg: dict, env: Mapping[str, str]) -> None:
     cfg["OPERATOR_KEY"] = cfg["OPERATOR_KEY"] or DEVELOPMENT_OPERATOR_KEY
     cfg["SIGNING_KEY_DIR"] = cfg["SIGNING_KEY_DIR"] or str(INSTANCE_DIR / "signing-keys")
-    cfg["PSEUDONYM_KEY"] = cfg["PSEUDONYM_KEY"] or "dev-only-pseudonym-key"
+    cfg["PSEUDONYM_KEY"] = cfg["PSEUDONYM_KEY"] or DEVELOPMENT_PSEUDONYM_KEY
 
 
 def _testing(cfg: dict, env: Mapping[str, str]) -> None:
@@ -131,6 +133,10 @@ def _production(cfg: dict, env: Mapping[str, str]) -> None:
         raise ConfigError("production refuses to start: EXCHANGE_OPERATOR_KEY is shorter than 24 characters")
     if cfg["OPERATOR_KEY"] in (DEVELOPMENT_OPERATOR_KEY, TESTING_OPERATOR_KEY):
         raise ConfigError("production refuses to start: EXCHANGE_OPERATOR_KEY is the published "
+                          "development key; choose a secret one")
+    if cfg["PSEUDONYM_KEY"] == DEVELOPMENT_PSEUDONYM_KEY:
+        # Anyone could then recompute customers' pseudonyms from their phone numbers.
+        raise ConfigError("production refuses to start: EXCHANGE_PSEUDONYM_KEY is the published "
                           "development key; choose a secret one")
     # A statement or coupon sheet without its embedded font would print blank Chinese text on
     # the partner's side: better no server than such files.

@@ -71,3 +71,10 @@ def test_failed_authentications_are_limited_by_default_and_the_fallback_follows_
                        "EXCHANGE_AUTH_FAILURE_RATE_LIMIT": "off"})
     assert cfg["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] is True and cfg["PROXY_HOPS"] == 1
     assert cfg["AUTH_FAILURE_RATE_LIMIT"] == "off"
+
+
+def test_production_refuses_the_published_development_pseudonym_key():
+    with pytest.raises(ConfigError) as error:
+        load_config({"EXCHANGE_ENV": "production", "EXCHANGE_OPERATOR_KEY": "op_" + "s" * 30,
+                     "EXCHANGE_SIGNING_KEY_DIR": "/tmp/keys", "EXCHANGE_PSEUDONYM_KEY": "dev-only-pseudonym-key"})
+    assert "EXCHANGE_PSEUDONYM_KEY" in str(error.value) and "dev-only-pseudonym-key" not in str(error.value)

@@ -31,6 +31,7 @@ const PROBLEMS = new Set([
   "customer_limit_reached", "commission_cap_reached", "already_reversed", "refund_exceeds_paid",
   "pairing_code_malformed", "pairing_code_unknown", "pairing_code_used", "pairing_code_expired",
   "invalid_key", "missing_key", "merchant_suspended", "wrong_store", "wrong_key_kind", "network_error",
+  "authentication_throttled", "database_unavailable", "database_not_writable",
   "server_error", "validation_failed",
 ]);
 
