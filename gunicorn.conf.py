@@ -10,7 +10,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Measured (bench/redemption.py, same run): 1 thread gave redemptions/healthz 0.26–0.29 on
 # SQLite and 0.14–0.18 on PostgreSQL; 4 threads 0.13 and 0.14. Raise it (EXCHANGE_THREADS) for a
 # database far away, where requests mostly wait.
-worker_class = "exchange.gunicorn_worker.ProblemThreadWorker"  # gthread, answering errors in problem+json
+worker_class = "exchange.http.gunicorn_worker.ProblemThreadWorker"  # gthread, answering errors in problem+json
 threads = int(os.environ.get("EXCHANGE_THREADS", "1"))
 keepalive = 5
 # Several servers may run side by side (tests, benchmarks): none needs gunicorn's control socket.

@@ -28,9 +28,9 @@ def bare_signing_rate(n: int) -> float:
 
 def batch_rate(url: str, tmp_keys: str) -> float:
     from exchange import clock, create_app
-    from exchange.auth import Principal
     from exchange.coupons import batches
     from exchange.extensions import db
+    from exchange.http.auth import Principal
     from exchange.merchants.services import register_merchant
     from exchange.offers.services import create_offer
     from exchange.partners.services import move_partnership, propose_partnership

@@ -19,11 +19,10 @@ N = 60
 
 def run() -> dict:
     import tempfile
+    from pathlib import Path
 
     from exchange import create_app
     from tests.databases import fresh_database
-
-    from pathlib import Path
 
     tmp = Path(tempfile.mkdtemp())
     with fresh_database(None, tmp) as url:
@@ -73,15 +72,15 @@ def _coupon_tokens(app, n: int) -> list[str]:
     from exchange import clock
     from exchange.coupons.issuing import write_coupons
     from exchange.coupons.signing import Signer
+    from exchange.db.unit_of_work import unit_of_work
     from exchange.extensions import db
-    from exchange.models import Offer
-    from exchange.orm import transaction
-
     from exchange.merchants.services import register_merchant
+    from exchange.models import Offer
 
     with app.app_context():
         owner, _ = register_merchant(name="孕婴店", categories=["maternity"], price_tier=3, scale="small", city="杭州")
-        with transaction() as session:
+        with unit_of_work() as uow:
+            session = uow.session
             now = clock.now()
             offer = Offer(owner_id=owner.id, title="满200减30", discount_type="amount", discount_amount=3000,
                           min_spend=0, currency="CNY", valid_from=now, valid_until=now + timedelta(days=30),

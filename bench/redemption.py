@@ -85,7 +85,7 @@ def run() -> dict:
             port = int(server.url.rsplit(":", 1)[1])
             counter = iter(range(10**9))
 
-            def redemption():
+            def redemption(counter=counter, tokens=tokens, till=till):
                 n = next(counter)
                 body = json.dumps({"payload": tokens[n % len(tokens)], "order_amount": 10000})
                 return "POST", "/api/v1/redemptions", body, {

@@ -107,13 +107,15 @@ def _settlement_goal(n: str, m: dict) -> str:
 def _settlement(r: dict) -> list[str]:
     lines = [f"### Closing a month ({r['merchants']:,} merchants)",
              "",
-             "Goal (for a month of 1,000,000 redemptions): closing it costs ≤ 3× a bare SQL `GROUP BY` over the same ledger rows (the month's entries "
+             "Goal (for a month of 1,000,000 redemptions): closing it costs ≤ 3× a bare SQL `GROUP BY` over the "
+             "same ledger rows (the month's entries "
              "joined to their transactions, summed per merchant, counterparty and account), measured in the same "
              "process right before the close; time grows linearly and peak memory does not grow with the number "
              "of redemptions (the close streams one GROUP BY whose size is the number of pairs). Each close runs "
              "in a fresh process; memory is the growth of its peak resident set during the close.",
              "",
-             "| database | redemptions | pairs | bare `GROUP BY` | close | ratio | resident set added | Python heap peak | goal met |",
+             "| database | redemptions | pairs | bare `GROUP BY` | close | ratio | resident set added "
+             "| Python heap peak | goal met |",
              "|---|---|---|---|---|---|---|---|---|"]
     for db, by_size in r["results"].items():
         for n, m in by_size.items():
@@ -132,7 +134,8 @@ def _settlement(r: dict) -> list[str]:
     return lines
 
 
-RENDERERS = {"settlement": _settlement, "redemption": _redemption, "suggestions": _suggestions, "issuance": _issuance, "qr_images": _qr_images}
+RENDERERS = {"settlement": _settlement, "redemption": _redemption, "suggestions": _suggestions,
+             "issuance": _issuance, "qr_images": _qr_images}
 
 
 def write() -> None:

@@ -7,7 +7,7 @@ a process of its own so that its peak resident memory is its own.
 
 The ledger rows are written straight into the tables with SQL (a redemption's two entries: the
 distributor's commission receivable and the owner's payable), spread over October among ~10,000
-partner pairs; the close itself goes through `exchange.settlement.services.close`.
+partner pairs; the close itself goes through `exchange.settlement.closing.close`.
 """
 
 from __future__ import annotations
@@ -49,23 +49,28 @@ def _fill(url: str, n: int) -> None:
     with engine.begin() as conn:
         conn.execute(text(
             "INSERT INTO merchants (id, name, price_tier, scale, city, status, created_at, updated_at) "
-            + series.format(n=MERCHANTS).replace("SELECT i FROM s", "SELECT i, '商户 ' || i, 3, 'small', '杭州', "
-                                                  "'active', '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000' FROM s")
+            + series.format(n=MERCHANTS).replace(
+                "SELECT i FROM s",
+                "SELECT i, '商户 ' || i, 3, 'small', '杭州', "
+                "'active', '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000' FROM s")
             if sqlite else
             "INSERT INTO merchants (id, name, price_tier, scale, city, status, created_at, updated_at) "
-            f"SELECT i, '商户 ' || i, 3, 'small', '杭州', 'active', now(), now() FROM generate_series(1, {MERCHANTS}) i"))
+            "SELECT i, '商户 ' || i, 3, 'small', '杭州', 'active', now(), now() "
+            f"FROM generate_series(1, {MERCHANTS}) i"))
         conn.execute(text(
             "INSERT INTO ledger_transactions (id, kind, currency, posted_at, description) "
             f"SELECT i, 'redemption', 'CNY', {when.format(t=OCTOBER)}, 'commission' FROM ({series.format(n=n)}) s"))
         for merchant, counterparty, account, sign, offset in ((d, o, "commission_receivable", "", 0),
                                                               (o, d, "commission_payable", "-", n)):
             conn.execute(text(
-                "INSERT INTO ledger_entries (id, transaction_id, merchant_id, counterparty_id, account, amount, currency) "
+                "INSERT INTO ledger_entries "
+                "(id, transaction_id, merchant_id, counterparty_id, account, amount, currency) "
                 f"SELECT i + {offset}, i, {merchant}, {counterparty}, '{account}', {sign}{amount}, 'CNY' "
                 f"FROM ({series.format(n=n)}) s"))
         if not sqlite:
             for table in ("merchants", "ledger_transactions", "ledger_entries"):
-                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                  f"(SELECT max(id) FROM {table}))"))
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
     engine.dispose()
@@ -77,7 +82,7 @@ def _python_heap(url: str) -> dict:
     import tracemalloc
 
     from exchange import clock, create_app
-    from exchange.settlement.services import close
+    from exchange.settlement.closing import close
 
     app = create_app({"DATABASE_URL": url})
     with app.app_context():
@@ -123,8 +128,9 @@ def _measure(url: str) -> dict:
 
     from exchange import clock, create_app
     from exchange.extensions import db
-    from exchange.settlement.periods import Period
-    from exchange.settlement.services import close, obligations_of, period_state
+    from exchange.periods import Period
+    from exchange.settlement.closing import close
+    from exchange.settlement.period_view import obligations_of, period_state
 
     app = create_app({"DATABASE_URL": url})
     with app.app_context():

@@ -23,7 +23,7 @@ SCALES = ["micro", "small", "medium", "large"]
 def populate(session, rng: random.Random) -> list[str]:
     """Insert the merchants with 1–2 categories each; return plaintext keys of probe merchants."""
     from exchange import clock
-    from exchange.auth import format_key, hash_secret
+    from exchange.http.auth import format_key, hash_secret
     from exchange.models import ApiKey, Category, Merchant, PartnerSearchEntry, merchant_categories
     from exchange.partners.search_index import entry
 
@@ -77,7 +77,7 @@ def run() -> dict:
         client = app.test_client()
         sizes = []
 
-        def suggest(key):
+        def suggest(key, client=client, sizes=sizes):
             response = client.get("/api/v1/partner-suggestions?limit=10",
                                   headers={"Authorization": f"Bearer {key}"})
             assert response.status_code == 200, response.get_json()
@@ -86,8 +86,8 @@ def run() -> dict:
         for key in keys[:20]:
             suggest(key)  # warm caches and the connection pool
         keys_iter = iter(keys * 2)
-        samples = timed(lambda: suggest(next(keys_iter)), len(keys))
-        health = timed(lambda: client.get("/healthz"), len(keys))
+        samples = timed(lambda keys_iter=keys_iter: suggest(next(keys_iter)), len(keys))
+        health = timed(lambda client=client: client.get("/healthz"), len(keys))
         results[label] = {"suggestions": summary_ms(samples), "healthz": summary_ms(health),
                           "ratio_to_healthz": round(sorted(samples)[len(samples) // 2]
                                                     / sorted(health)[len(health) // 2], 1),

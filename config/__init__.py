@@ -140,7 +140,7 @@ def _production(cfg: dict, env: Mapping[str, str]) -> None:
                           "development key; choose a secret one")
     # A statement or coupon sheet without its embedded font would print blank Chinese text on
     # the partner's side: better no server than such files.
-    from exchange.fonts import missing as missing_font
+    from exchange.files.fonts import missing as missing_font
 
     if problem := missing_font(cfg["PDF_FONT"]):
         raise ConfigError(f"production refuses to start: {problem}")

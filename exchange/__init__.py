@@ -29,16 +29,21 @@ def _instance_dir():
 
 
 def register_extensions(app: Flask) -> None:
-    from . import clock, delivery, fonts, ratelimits, requestlog, web
+    from . import clock, periods
     from .coupons import signing, worker
     from .extensions import api, db
-    from .openapi import IdConverter, PeriodConverter, register_openapi_extras
+    from .files import fonts
+    from .http import delivery, ratelimits, requestlog, web
+    from .http.openapi import IdConverter, PeriodConverter, register_openapi_extras
+    from .settlement import policy
 
     clock.init_app(app)
     requestlog.init_app(app)
     web.trust_proxies(app)
     web.register_hooks(app)
     db.init_app(app)
+    policy.init_app(app)
+    periods.init_app(app)
     ratelimits.init_app(app)
     delivery.init_app(app)
     fonts.use(app.config["PDF_FONT"])
@@ -56,15 +61,16 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from . import models  # noqa: F401  (every table known before the first query)
-    from .extensions import api
     from .categories.routes import blp as categories
     from .coupons.pages import blp as customer
     from .coupons.routes import blp as coupons
+    from .extensions import api
     from .merchants.routes import blp as merchants
     from .offers.routes import blp as offers
     from .partners.routes import blp as partners
     from .redemptions.routes import blp as redemptions
-    from .settlement.routes import blp as settlements, reports_blp as reports
+    from .settlement.routes import blp as settlements
+    from .settlement.routes import reports_blp as reports
     from .till.app import blp as till_app
     from .till.routes import blp as tills
 
@@ -75,7 +81,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from .problems import register_error_handlers
+    from .http.problems import register_error_handlers
 
     register_error_handlers(app)
 

@@ -9,8 +9,8 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from . import clock
-from .orm import Base
-from .prepared import insert_row
+from .db.base import Base
+from .db.statements import insert_row
 
 
 class AuditEvent(Base):

@@ -106,7 +106,7 @@ def run_batches():
 def check_ledger_command():
     """Verify that every ledger transaction balances and every redemption has its entries."""
     from .extensions import db
-    from .ledger.services import check_ledger
+    from .redemptions.reconciliation import check_ledger
 
     problems = check_ledger(db.session)
     for line in problems:
@@ -120,7 +120,7 @@ def check_ledger_command():
 @with_appcontext
 def purge_idempotency_keys():
     """Delete Idempotency-Keys past their retention (each server also does this hourly)."""
-    from .idempotency import RETENTION, purge_expired
+    from .db.idempotency import RETENTION, purge_expired
 
     click.echo(f"idempotency keys older than {RETENTION} deleted: {purge_expired()}")
 
@@ -191,7 +191,7 @@ def _echo_pairing(pairing, what: str) -> None:
 def settle(period, netting, min_transfer):
     """Close an ended month, exactly as POST /api/v1/settlements does (idempotent)."""
     from .errors import DomainError
-    from .settlement.services import close, minimum_in_words
+    from .settlement.closing import close, minimum_in_words
 
     try:
         settlement, created = close(period, actor="operator", netting_mode=netting, min_transfer=min_transfer)

@@ -7,11 +7,11 @@ or a test. Every feature reads time through `now()`; nothing else calls `datetim
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-UTC = timezone.utc
+__all__ = ["UTC", "UTC_MIN"]
 # An instant before anything: "check a signature but not its expiry".
-UTC_MIN = datetime(1970, 1, 2, tzinfo=timezone.utc)
+UTC_MIN = datetime(1970, 1, 2, tzinfo=UTC)
 
 _offset = timedelta(0)
 

@@ -57,6 +57,6 @@ def demo_till_pairing():
 
 
 def _principal_for(issued):
-    from .auth import Principal
+    from .http.auth import Principal
 
     return Principal(kind="merchant", merchant_id=issued.key.merchant_id, key_id=issued.key.id)

@@ -1,7 +1,7 @@
 """Domain exceptions: a refusal with an HTTP status and a stable machine `code`.
 
 Pure Python, so that pure modules (lifecycles, pricing, netting) can raise them;
-`exchange.problems` turns them into problem+json.
+`exchange.http.problems` turns them into problem+json.
 """
 
 from __future__ import annotations

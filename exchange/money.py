@@ -28,37 +28,6 @@ FEN_HINT = "integer fen: ¥29.90 = 2990"
 MAX_AMOUNT = 10**12
 
 
-class CurrencyMismatch(ValueError):
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    amount: int
-    currency: str
-
-    def __post_init__(self) -> None:
-        if type(self.amount) is not int:
-            raise TypeError("Money.amount must be an int of minor units")
-        if self.currency not in CURRENCIES:
-            raise ValueError(f"unknown currency {self.currency!r}")
-
-    def _same(self, other: Money) -> None:
-        if other.currency != self.currency:
-            raise CurrencyMismatch(f"{self.currency} vs {other.currency}")
-
-    def __add__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount + other.amount, self.currency)
-
-    def __sub__(self, other: Money) -> Money:
-        self._same(other)
-        return Money(self.amount - other.amount, self.currency)
-
-    def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
-
-
 def div_round_half_up(numerator: int, denominator: int) -> int:
     """Integer division rounded half away from zero (commercial rounding to the fen)."""
     if denominator <= 0:

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from exchange.extensions import make_engine
+from exchange.db.engine import make_engine
 from exchange.models import Base
 
 config = context.config
@@ -15,7 +15,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
-        user_module_prefix="exchange.orm.",
+        user_module_prefix="exchange.db.",
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -68,13 +68,10 @@ def connection(app):
     with app.app_context():
         conn = db.engine.connect()
         outer = conn.begin()
-        db.session.remove()
-        db.session.configure(bind=conn, join_transaction_mode="create_savepoint")
         try:
-            yield conn
+            with db.bound_to(conn):  # every unit of work a SAVEPOINT of `outer`
+                yield conn
         finally:
-            db.session.remove()
-            db.session.configure(bind=db.engine, join_transaction_mode="conservative_savepoint")
             outer.rollback()
             conn.close()
 

@@ -6,9 +6,13 @@ import codecs
 import csv
 import io
 import itertools
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
+
+from exchange import clock
 
 _counter = itertools.count(1)
 
@@ -138,6 +142,50 @@ def world(api) -> World:
     outsider = api.register("老周五金", categories=["hardware"])
     partner_up(api, stroller, maternity)
     return World(stroller, maternity, outsider, make_offer(api, maternity))
+
+
+def at(instant: str) -> None:
+    """Set the sandbox clock to an ISO 8601 instant (it runs on from there)."""
+    clock.set_now(datetime.fromisoformat(instant))
+
+
+@dataclass
+class Month:
+    """Three partners who owe each other in every direction: stroller ⇄ maternity ⇄ toys."""
+
+    api: object
+    operator: str
+    stroller: Actor
+    maternity: Actor
+    toys: Actor
+    offers: dict
+
+    def redeem(self, owner: Actor, distributor: Actor, amount: int = 25000) -> dict:
+        offer = self.offers[owner.id]
+        coupon = self.api.post(f"/api/v1/offers/{offer['id']}/coupons", distributor.key, json={"count": 1})
+        assert coupon.status_code == 201, coupon.get_json()
+        r = self.api.post("/api/v1/redemptions", owner.terminal_key, headers={"Idempotency-Key": str(uuid.uuid4())},
+                          json={"payload": coupon.get_json()["items"][0]["payload"], "order_amount": amount})
+        assert r.status_code == 201, r.get_json()
+        return r.get_json()
+
+    def refund(self, owner: Actor, redemption: dict, amount: int) -> dict:
+        r = self.api.post(f"/api/v1/redemptions/{redemption['id']}/reversals", owner.terminal_key,
+                          headers={"Idempotency-Key": str(uuid.uuid4())},
+                          json={"refund_amount": amount, "reason": "退货 returned"})
+        assert r.status_code == 201, r.get_json()
+        return r.get_json()
+
+    def close(self, period: str, **extra):
+        return self.api.post("/api/v1/settlements", self.operator, json={"period": period, **extra})
+
+    def statement(self, who: Actor | None, period: str) -> dict:
+        r = self.api.get(f"/api/v1/settlements/{period}", who.key if who else self.operator)
+        assert r.status_code == 200, r.get_json()
+        return r.get_json()
+
+    def obligation(self, who: Actor, partner: Actor, period: str) -> dict:
+        return next(o for o in self.statement(who, period)["obligations"] if o["partner"]["id"] == partner.id)
 
 
 def csv_table(body: bytes) -> list[list[str]]:

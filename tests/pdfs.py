@@ -56,4 +56,4 @@ def differing_pages(pdf: Path, tmp_path: Path) -> list[int]:
     here = render(pdf, tmp_path / "here")
     there = render(pdf, tmp_path / "there", fontconfig=dejavu_only(tmp_path))
     assert len(here) == len(there)
-    return [n for n, (a, b) in enumerate(zip(here, there), 1) if ImageChops.difference(a, b).getbbox()]
+    return [n for n, (a, b) in enumerate(zip(here, there, strict=True), 1) if ImageChops.difference(a, b).getbbox()]

@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from exchange.cli import alembic_config
-from exchange.extensions import make_engine
+from exchange.db.engine import make_engine
 from exchange.models import Base
 from tests.databases import fresh_database
 

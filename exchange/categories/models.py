@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..orm import Base
+from ..db.base import Base
 
 SECTORS = ("mother_baby", "home_building", "food", "beauty", "education", "pets", "sports", "auto",
            "electronics", "services")

@@ -16,11 +16,11 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 
 from .. import audit, clock
-from ..auth import Principal
+from ..db.unit_of_work import unit_of_work
 from ..errors import NotFound
 from ..extensions import db
+from ..http.auth import Principal
 from ..offers.models import Offer
-from ..orm import transaction
 from .issuing import issuable_offer, reserve, write_coupons
 from .models import CouponBatch
 from .signing import Signer
@@ -44,7 +44,8 @@ def worker_name() -> str:
 
 
 def create_batch(principal: Principal, offer_id: int, count: int) -> CouponBatch:
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         offer = issuable_offer(principal, offer_id)
         reserve(session, offer, count)
         batch = CouponBatch(offer_id=offer.id, distributor_id=principal.merchant_id, requested=count,
@@ -74,7 +75,8 @@ def claim_batch(owner: str) -> int | None:
     db.session.rollback()
     if found is None:
         return None
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         for batch_id in session.scalars(unfinished.order_by(CouponBatch.id).limit(5)):
             # The lease condition is checked again by the UPDATE itself: two workers can pick the
             # same candidate, only one of them updates it.
@@ -87,7 +89,8 @@ def claim_batch(owner: str) -> int | None:
 
 def issue_next_chunk(batch_id: int, owner: str, chunk: int = CHUNK) -> bool:
     """Issue one chunk under the lease; False once the batch is finished or no longer ours."""
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         batch = session.get(CouponBatch, batch_id, with_for_update=True)
         if batch.lease_owner != owner or batch.status != "running":
             return False

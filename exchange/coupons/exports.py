@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
-from ..spreadsheets import INSTANT, INTEGER, Column, Line, csv_chunks, write_xlsx
+from ..files.spreadsheets import INSTANT, INTEGER, Column, Line, csv_chunks, write_xlsx
 from . import codes
 from .models import Coupon, CouponBatch
 
@@ -35,7 +35,7 @@ def batch_csv(batch: CouponBatch) -> Iterator[str]:
 
 def batch_xlsx(batch: CouponBatch):
     """A spooled file holding the workbook, rewound."""
-    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - returned, rewound
     write_xlsx(out, f"券 batch {batch.id}", COLUMNS, _lines(batch))
     out.seek(0)
     return out

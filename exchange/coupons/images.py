@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from flask import Response, current_app
 
-from ..delivery import conditional, weak_etag
+from ..http.delivery import conditional, weak_etag
 from . import qr
 
 MIMETYPES = {"png": "image/png", "svg": "image/svg+xml"}

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import column as sa_column, func, insert, select, table as sa_table, update
+from sqlalchemy import column as sa_column
+from sqlalchemy import func, insert, select, update
+from sqlalchemy import table as sa_table
 
 from .. import audit, clock
-from ..auth import Principal
+from ..db.ids import allocate
+from ..db.statements import bind_processor
+from ..db.unit_of_work import unit_of_work
 from ..errors import Conflict, Forbidden, Unprocessable
 from ..extensions import db
-from ..ids import allocate
+from ..http.auth import Principal
 from ..money import format_money
 from ..offers.models import Offer
 from ..offers.pricing import full_discount
 from ..offers.services import visible_offer
-from ..orm import transaction
 from . import codes
 from .models import Coupon, Pack
 from .privacy import pseudonym
@@ -91,21 +94,21 @@ def write_coupons(session, offer: Offer, distributor_id: int, count: int, *, sig
                  uses_total=offer.uses_per_coupon, uses_left=offer.uses_per_coupon, status="active",
                  token=signer.coupon(coupon_id, until), issued_at=at, expires_at=until,
                  first_viewed_at=None)
-            for coupon_id, code in zip(allocate(session, "coupons", count), codes.new_codes(count))]
+            for coupon_id, code in zip(allocate(session, "coupons", count), codes.new_codes(count), strict=True)]
     _insert_many(session.connection(), rows, constants={"issued_at": at, "expires_at": until})
     return rows
 
 
 _COUPONS = Coupon.__table__
 # The same columns without types: values below are already in the database's form.
-_RAW_COUPONS = sa_table("coupons", *[sa_column(name) for name in _COUPONS.c.keys()])
+_RAW_COUPONS = sa_table("coupons", *[sa_column(name) for name in _COUPONS.c.keys()])  # noqa: SIM118
 
 
 def _insert_many(connection, rows: list[dict], constants: dict) -> None:
     """Insert rows whose datetime columns share `constants`: convert those once, through the
     columns' own types, instead of once per row (a 100,000-coupon batch spends its time
     signing, not formatting the same two timestamps)."""
-    bound = {name: _COUPONS.c[name].type._cached_bind_processor(connection.dialect)(value)
+    bound = {name: bind_processor(_COUPONS.c[name].type, connection.dialect)(value)
              for name, value in constants.items()}
     if connection.dialect.name == "postgresql":
         _copy_rows(connection, [{**row, **bound} for row in rows])
@@ -124,7 +127,8 @@ def _copy_rows(connection, rows: list[dict]) -> None:
 
 
 def issue_coupons(principal: Principal, offer_id: int, count: int, customer_ref: str | None) -> list[dict]:
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         offer = issuable_offer(principal, offer_id)
         alias = customer_pseudonym(session, offer, customer_ref, count)
         reserve(session, offer, count)
@@ -138,7 +142,8 @@ def issue_pack(principal: Principal, offer_ids: list[int], customer_ref: str | N
     if len(set(offer_ids)) != len(offer_ids):
         raise Unprocessable("Each offer can appear in a pack once.", code="validation_failed",
                             errors={"offer_ids": ["Duplicate offer ids."]})
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         offers = [issuable_offer(principal, i) for i in offer_ids]
         signer = Signer()
         pack_id = allocate(session, "packs", 1)[0]

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..orm import Base
+from ..db.base import Base
 
 
 class Coupon(Base):
@@ -37,7 +37,7 @@ class Coupon(Base):
     expires_at: Mapped[datetime]
     first_viewed_at: Mapped[datetime | None]
 
-    offer: Mapped["Offer"] = relationship()  # noqa: F821
+    offer: Mapped[Offer] = relationship()  # noqa: F821
 
 
 class CouponBatch(Base):

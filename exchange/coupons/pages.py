@@ -13,10 +13,10 @@ from flask import Response, jsonify, render_template, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..delivery import conditional, weak_etag
 from ..errors import DomainError
-from ..openapi import file_response
-from ..problems import problem
+from ..http.delivery import conditional, weak_etag
+from ..http.openapi import file_response
+from ..http.problems import problem
 from . import views
 from .images import qr_response
 from .schemas import CustomerViewSchema, JwksSchema

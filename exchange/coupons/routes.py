@@ -1,20 +1,27 @@
 from __future__ import annotations
 
-from flask import Response, send_file, stream_with_context, url_for
+from flask import Response, jsonify, send_file, stream_with_context, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..auth import current_principal, requires
-from ..openapi import file_response
-from ..routing import add_view
-from ..spreadsheets import XLSX_MIMETYPE
+from ..files.spreadsheets import XLSX_MIMETYPE
+from ..http.auth import current_principal, requires
+from ..http.openapi import file_response
+from ..http.routing import add_view
 from . import batches, exports, issuing, views
 from .images import MIMETYPES, qr_response
 from .schemas import (
-    BatchCreateSchema, BatchSchema, CouponPageSchema, CouponQuerySchema, CouponSchema,
-    IssuedCouponListSchema, IssueSchema, PackCreateSchema, PackSchema,
+    BatchCreateSchema,
+    BatchSchema,
+    CouponPageSchema,
+    CouponQuerySchema,
+    CouponSchema,
+    IssuedCouponListSchema,
+    IssueSchema,
+    PackCreateSchema,
+    PackSchema,
 )
-from .sheets import sheet_response
+from .sheets import sheet_of
 
 blp = Blueprint("coupons", __name__, url_prefix="/api/v1",
                 description="Coupons: issue, batch, print, pack, look up")
@@ -93,7 +100,15 @@ class BatchSheet(MethodView):
     def get(self, batch_id):
         """The batch as a printable A4 PDF: 12 coupons a page, each with its QR code and manual
         code, the offer's title, value, the stores that accept it and its expiry."""
-        return sheet_response(batches.own_batch(current_principal(), batch_id))
+        batch = batches.own_batch(current_principal(), batch_id)
+        sheet = sheet_of(batch)
+        if sheet is None:
+            response = jsonify({"status": "preparing", "detail": f"The {batch.issued:,} coupons are being laid "
+                                "out for printing; ask again in a minute."})
+            response.status_code, response.headers["Retry-After"] = 202, "30"
+            return response
+        return send_file(sheet.data if sheet.path is None else sheet.path, mimetype="application/pdf",
+                         as_attachment=True, download_name=sheet.filename)
 
 
 @blp.route("/packs")

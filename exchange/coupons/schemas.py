@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from ..fields import MAX_ID, Fen, Id, StrictInteger, StrictSchema, Text
+from ..http.fields import MAX_ID, Fen, Id, StrictInteger, StrictSchema, Text
 from ..merchants.schemas import list_schema
 from .codes import display
 from .state import STATUSES

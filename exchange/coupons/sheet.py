@@ -8,8 +8,9 @@ as soon as it is drawn (~1.3 KB), not ~800 rectangles held uncompressed until th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import BinaryIO, Iterable
+from typing import BinaryIO
 
 from PIL import Image
 from reportlab.lib.colors import Color
@@ -19,8 +20,8 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
-from exchange import fonts
 from exchange.coupons.qr import make_qr
+from exchange.files import fonts
 
 # Embedded (exchange/fonts.py): the sheet prints the same on a printer without Chinese fonts.
 TEXT_FONT = fonts.TEXT_FONT

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, jsonify, send_file
+from flask import current_app
 from sqlalchemy import or_, select, update
 
 from .. import clock
+from ..db.unit_of_work import unit_of_work
 from ..errors import Conflict
 from ..extensions import db
 from ..merchants.models import Store
 from ..offers.models import Offer
 from ..offers.pricing import describe
-from ..orm import transaction
 from . import codes
 from .models import Coupon, CouponBatch
 from .sheet import SheetCoupon, SheetHeader, write_sheet
@@ -55,28 +56,35 @@ def _draw(batch: CouponBatch, out) -> None:
                 _coupons(batch.id, current_app.config["PUBLIC_URL"]))
 
 
-def sheet_response(batch: CouponBatch) -> Response:
+@dataclass(frozen=True)
+class Sheet:
+    """A drawn sheet: an open file (`data`, rewound) or a file on disk (`path`)."""
+
+    filename: str
+    data: object | None = None
+    path: str | None = None
+
+
+def sheet_of(batch: CouponBatch) -> Sheet | None:
+    """The batch's sheet, drawn now if it is small; None while a large one is being drawn (the
+    batch worker draws it; it was asked for here)."""
     if batch.status != "done":
         raise Conflict("The batch is not finished yet; its sheet can be printed once it is.",
                        code="batch_not_finished", batch_status=batch.status)
     filename = f"coupon-batch-{batch.id}.pdf"
     if batch.issued <= INLINE_LIMIT:
-        out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+        out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - returned, rewound
         _draw(batch, out)
         out.seek(0)
-        return send_file(out, mimetype="application/pdf", as_attachment=True, download_name=filename)
+        return Sheet(filename, data=out)
     if batch.sheet_status == "ready" and batch.sheet_file and Path(batch.sheet_file).exists():
-        return send_file(batch.sheet_file, mimetype="application/pdf", as_attachment=True,
-                         download_name=filename)
-    with transaction() as session:
+        return Sheet(filename, path=batch.sheet_file)
+    with unit_of_work() as uow:
+        session = uow.session
         session.execute(update(CouponBatch).where(CouponBatch.id == batch.id,
                                                   CouponBatch.sheet_status.in_(("none", "ready")))
                         .values(sheet_status="pending"))
-    response = jsonify({"status": "preparing", "detail": f"The {batch.issued:,} coupons are being laid "
-                        "out for printing; ask again in a minute."})
-    response.status_code = 202
-    response.headers["Retry-After"] = "30"
-    return response
+    return None
 
 
 def draw_pending_sheets(owner: str) -> int:
@@ -91,7 +99,8 @@ def draw_pending_sheets(owner: str) -> int:
             _draw(batch, out)
         os.replace(out.name, final)
         db.session.rollback()
-        with transaction() as session:
+        with unit_of_work() as uow:
+            session = uow.session
             session.execute(update(CouponBatch).where(CouponBatch.id == batch_id)
                             .values(sheet_status="ready", sheet_file=str(final), lease_owner=None,
                                     lease_until=None))
@@ -107,7 +116,8 @@ def _claim_sheet(owner: str) -> int | None:
     db.session.rollback()
     if found is None:
         return None
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         taken = session.execute(update(CouponBatch).where(CouponBatch.id == found, wanted).values(
             sheet_status="rendering", lease_owner=owner, lease_until=now + RENDER_LEASE)).rowcount
     return found if taken else None

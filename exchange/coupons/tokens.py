@@ -22,7 +22,7 @@ import jwt
 from jwt.exceptions import DecodeError, InvalidSignatureError, InvalidTokenError
 
 from ..errors import DomainError
-from ..fields import MAX_ID
+from ..http.fields import MAX_ID
 
 ALGORITHM = "EdDSA"
 COUPON_TYP = "cpn"

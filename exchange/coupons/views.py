@@ -8,16 +8,16 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 
 from .. import clock
-from ..auth import Principal
+from ..db.unit_of_work import unit_of_work
 from ..errors import NotFound
 from ..extensions import db
+from ..http.auth import Principal
 from ..merchants.models import Store
 from ..money import format_money
 from ..offers.models import Offer
 from ..offers.pricing import describe
-from ..orm import transaction
-from ..redemptions.checks import coupon_in_context
 from . import codes
+from .context import coupon_row
 from .models import Coupon, Pack
 from .signing import read_token
 from .state import coupon_state
@@ -87,7 +87,8 @@ def note_viewed(coupons: list[Coupon]) -> None:
     """First view of the customer page: the funnel's 'viewed' step (one write, ever)."""
     ids = [c.id for c in coupons if c.first_viewed_at is None]
     if ids:
-        with transaction() as session:
+        with unit_of_work() as uow:
+            session = uow.session
             session.execute(update(Coupon).where(Coupon.id.in_(ids), Coupon.first_viewed_at.is_(None))
                             .values(first_viewed_at=clock.now()))
 
@@ -103,7 +104,7 @@ def customer_view(subject, lang: str) -> dict:
 def _part(coupon: Coupon, tz: ZoneInfo, lang: str, now) -> dict:
     offer = coupon.offer
     # What the till would decide for an order above the minimum spend (SPEC §4.10).
-    state = coupon_state(coupon_in_context(coupon.id, now), now, owner_active=offer.owner.status == "active")
+    state = coupon_state(coupon_row(db.session, coupon.id, now), now, owner_active=offer.owner.status == "active")
     stores = db.session.scalars(select(Store).where(Store.merchant_id == offer.owner_id).order_by(Store.id))
     local = lambda at: at.astimezone(tz).strftime("%Y-%m-%d %H:%M")  # noqa: E731
     return {

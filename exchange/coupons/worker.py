@@ -13,8 +13,8 @@ import time
 
 from flask import Flask
 
-from .. import outages
-from ..idempotency import purge_expired
+from ..db import outages
+from ..db.idempotency import purge_expired
 from .batches import work, worker_name
 from .sheets import draw_pending_sheets
 
@@ -38,7 +38,7 @@ def _loop(app: Flask) -> None:
                     purge_expired()
         except Exception as error:
             outage = outages.database_outage(error)
-            if outage:  # said once, not once a second (exchange.outages)
+            if outage:  # said once, not once a second (exchange.db.outages)
                 outages.note_failure(outage, error)
             else:
                 log.exception("batch worker failed; retrying")

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..orm import Base
+from ..db.base import Base
 
 # Accounts are kept per merchant, per counterparty and per kind (SPEC §5 issue: ledger).
 COMMISSION_RECEIVABLE = "commission_receivable"  # the distributor's claim on the owner

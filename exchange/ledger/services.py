@@ -1,14 +1,14 @@
-"""Writing to the ledger (append-only) and checking that it is whole."""
+"""Writing to the ledger (append-only); `exchange.redemptions.reconciliation` checks it is whole."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..prepared import Prepared, insert_row
+from ..db.statements import Compiled, insert_row
 from .models import LedgerEntry, LedgerTransaction
 from .postings import Posting, balanced
 
@@ -42,7 +42,7 @@ def post(session: Session, *, kind: str, currency: str, postings: list[Posting],
          at: datetime, redemption_id: int | None = None, reversal_id: int | None = None,
          corrects_id: int | None = None) -> int:
     """Append one balanced transaction of `postings`, posted at `at` (the instant of the event
-    it records, read after `hold_for_posting`); its id. Prepared INSERTs (it runs on every
+    it records, read after `hold_for_posting`); its id. Compiled INSERTs (it runs on every
     redemption), after flushing whatever the caller's unit of work still holds."""
     if not balanced(postings):
         raise UnbalancedPostings(postings)
@@ -58,37 +58,6 @@ def post(session: Session, *, kind: str, currency: str, postings: list[Posting],
     return txn_id
 
 
-_HOLD = Prepared(text("LOCK TABLE ledger_transactions IN ROW EXCLUSIVE MODE"))
+_HOLD = Compiled(text("LOCK TABLE ledger_transactions IN ROW EXCLUSIVE MODE"))
 _INSERT_TRANSACTION = insert_row(LedgerTransaction.__table__)
 _INSERT_ENTRIES = insert_row(LedgerEntry.__table__)
-
-
-def check_ledger(session: Session) -> list[str]:
-    """Every problem found, as sentences; an empty list means the ledger is whole."""
-    from ..redemptions.models import Redemption, Reversal
-
-    problems = []
-    unbalanced = session.execute(
-        select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount))
-        .group_by(LedgerEntry.transaction_id).having(func.sum(LedgerEntry.amount) != 0)).all()
-    problems += [f"transaction {t} does not balance: entries sum to {s}" for t, s in unbalanced]
-    for model, amount, column, kind in (
-            (Redemption, Redemption.commission_amount + Redemption.cofunding_amount,
-             LedgerTransaction.redemption_id, "redemption"),
-            (Reversal, Reversal.commission_clawback + Reversal.cofunding_returned,
-             LedgerTransaction.reversal_id, "reversal")):
-        # A zero commission moves no money, so it has nothing to post.
-        posted = select(column).where(LedgerTransaction.kind == kind, column.is_not(None))
-        missing = session.scalars(select(model.id).where(amount != 0, model.id.not_in(posted))).all()
-        problems += [f"{kind} {i} has no ledger transaction" for i in missing]
-    # What the distributor nets on each redemption: commission less clawbacks, less co-funding.
-    net = (Redemption.commission_amount - Redemption.commission_clawed_back
-           - Redemption.cofunding_amount + Redemption.cofunding_returned)
-    mismatched = session.execute(
-        select(Redemption.id, net.label("net"), func.coalesce(func.sum(LedgerEntry.amount), 0))
-        .outerjoin(LedgerTransaction, LedgerTransaction.redemption_id == Redemption.id)
-        .outerjoin(LedgerEntry, (LedgerEntry.transaction_id == LedgerTransaction.id)
-                   & (LedgerEntry.merchant_id == Redemption.distributor_id))
-        .group_by(Redemption.id, net)).all()
-    problems += [f"redemption {i}: ledger says {s}, redemption says {n}" for i, n, s in mismatched if s != n]
-    return problems

@@ -6,8 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..categories.models import Category
-
-from ..orm import Base
+from ..db.base import Base
 
 SCALES = ("micro", "small", "medium", "large")
 MAX_CATEGORIES = 5

@@ -3,13 +3,21 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..auth import current_principal, requires
-from ..routing import add_view
-from ..ratelimits import per_address
+from ..http.auth import current_principal, requires
+from ..http.ratelimits import per_address
+from ..http.routing import add_view
 from . import services
 from .schemas import (
-    ApiKeySchema, KeyCreateSchema, MerchantCreateSchema, MerchantSchema, MerchantUpdateSchema,
-    NewApiKeySchema, RegistrationSchema, StoreCreateSchema, StoreSchema, list_schema,
+    ApiKeySchema,
+    KeyCreateSchema,
+    MerchantCreateSchema,
+    MerchantSchema,
+    MerchantUpdateSchema,
+    NewApiKeySchema,
+    RegistrationSchema,
+    StoreCreateSchema,
+    StoreSchema,
+    list_schema,
 )
 
 blp = Blueprint("merchants", __name__, url_prefix="/api/v1",

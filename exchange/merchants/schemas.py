@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from ..fields import StrictInteger, StrictSchema, Text
+from ..http.fields import StrictInteger, StrictSchema, Text
 from .models import MAX_CATEGORIES, SCALES
 
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from .. import audit, clock
-from ..auth import Principal, format_key, new_secret
 from ..categories.services import known_categories
+from ..db.unit_of_work import unit_of_work
 from ..errors import Conflict, NotFound
 from ..extensions import db
-from ..orm import transaction
-from ..partners.search_index import refresh_merchant
+from ..http.auth import Principal, format_key, new_secret
 from .models import ApiKey, Merchant, Store
+from .signals import merchant_changed
 
 
 @dataclass(frozen=True)
@@ -39,14 +39,15 @@ def issue_terminal_key(session, merchant_id: int, store_id: int, label: str | No
 
 def register_merchant(*, name: str, categories: list[str], price_tier: int, scale: str,
                       city: str) -> tuple[Merchant, IssuedKey]:
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         at = clock.now()
         merchant = Merchant(name=name, price_tier=price_tier, scale=scale, city=city,
                             status="active", created_at=at, updated_at=at,
                             categories=known_categories(categories))
         session.add(merchant)
         session.flush()
-        refresh_merchant(session, merchant)
+        merchant_changed.send(merchant, session=session)
         issued = _issue_key(session, merchant.id, "merchant", "registration")
         audit.record(session, actor=f"merchant:{merchant.id}", merchant_id=merchant.id,
                      action="merchant.registered", subject_type="merchant",
@@ -64,14 +65,15 @@ def get_merchant(merchant_id: int) -> Merchant:
 def update_merchant(principal: Principal, changes: dict) -> Merchant:
     if not changes:
         return get_merchant(principal.merchant_id)
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         merchant = session.get(Merchant, principal.merchant_id)
         for field, value in changes.items():
             if field == "categories":
                 value = known_categories(value)
             setattr(merchant, field, value)
         merchant.updated_at = clock.now()
-        refresh_merchant(session, merchant)
+        merchant_changed.send(merchant, session=session)
         audit.record(session, actor=principal.actor, merchant_id=merchant.id,
                      action="merchant.updated", subject_type="merchant", subject_id=merchant.id,
                      fields=sorted(changes))
@@ -79,14 +81,15 @@ def update_merchant(principal: Principal, changes: dict) -> Merchant:
 
 
 def set_merchant_status(principal: Principal, merchant_id: int, status: str) -> Merchant:
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         merchant = session.get(Merchant, merchant_id)
         if merchant is None:
             raise NotFound("No such merchant.")
         before = merchant.status
         merchant.status = status
         merchant.updated_at = clock.now()
-        refresh_merchant(session, merchant)
+        merchant_changed.send(merchant, session=session)
         audit.record(session, actor=principal.actor, merchant_id=merchant.id,
                      action=f"merchant.{status}", subject_type="merchant",
                      subject_id=merchant.id, from_state=before, to_state=status)
@@ -94,7 +97,8 @@ def set_merchant_status(principal: Principal, merchant_id: int, status: str) -> 
 
 
 def create_merchant_key(principal: Principal, label: str | None) -> IssuedKey:
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         issued = _issue_key(session, principal.merchant_id, "merchant", label)
         audit.record(session, actor=principal.actor, merchant_id=principal.merchant_id,
                      action="api_key.created", subject_type="api_key", subject_id=issued.key.id)
@@ -109,7 +113,8 @@ def list_merchant_keys(principal: Principal) -> list[ApiKey]:
 
 
 def revoke_merchant_key(principal: Principal, key_id: int) -> None:
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         key = session.scalar(select(ApiKey).where(
             ApiKey.id == key_id, ApiKey.merchant_id == principal.merchant_id,
             ApiKey.kind == "merchant"))
@@ -129,7 +134,8 @@ def revoke_merchant_key(principal: Principal, key_id: int) -> None:
 
 
 def create_store(principal: Principal, *, name: str, address: str, city: str) -> Store:
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         store = Store(merchant_id=principal.merchant_id, name=name, address=address, city=city,
                       created_at=clock.now())
         session.add(store)
@@ -152,7 +158,8 @@ def own_store(principal: Principal, store_id: int) -> Store:
 
 
 def create_terminal_key(principal: Principal, store_id: int, label: str | None) -> IssuedKey:
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         own_store(principal, store_id)
         issued = _issue_key(session, principal.merchant_id, "terminal", label, store_id=store_id)
         audit.record(session, actor=principal.actor, merchant_id=principal.merchant_id,
@@ -169,7 +176,8 @@ def list_terminal_keys(principal: Principal, store_id: int) -> list[ApiKey]:
 
 
 def revoke_terminal_key(principal: Principal, store_id: int, key_id: int) -> None:
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         own_store(principal, store_id)
         key = session.scalar(select(ApiKey).where(
             ApiKey.id == key_id, ApiKey.store_id == store_id, ApiKey.kind == "terminal"))

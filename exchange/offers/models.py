@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..orm import Base
+from ..db.base import Base
 
 offer_distributors = Table(
     "offer_distributors",
@@ -63,9 +63,9 @@ class Offer(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
-    distributors: Mapped[list["Merchant"]] = relationship(  # noqa: F821
+    distributors: Mapped[list[Merchant]] = relationship(  # noqa: F821
         secondary=offer_distributors, order_by="Merchant.id")
-    owner: Mapped["Merchant"] = relationship(foreign_keys=[owner_id])  # noqa: F821
+    owner: Mapped[Merchant] = relationship(foreign_keys=[owner_id])  # noqa: F821
 
     @property
     def discount(self) -> dict:

@@ -3,8 +3,8 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..auth import current_principal, requires
-from ..routing import add_view
+from ..http.auth import current_principal, requires
+from ..http.routing import add_view
 from . import services
 from .schemas import OfferCreateSchema, OfferListSchema, OfferQuerySchema, OfferSchema
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from ..fields import Amount, AwareDateTime, Currency, Fen, Id, StrictBoolean, StrictInteger, StrictSchema, Text
-from ..money import FEN_HINT
+from ..http.fields import Amount, AwareDateTime, Currency, Fen, Id, StrictBoolean, StrictInteger, StrictSchema, Text
 from ..merchants.schemas import list_schema
+from ..money import FEN_HINT
 
 
 class DiscountSchema(StrictSchema):
@@ -44,7 +44,8 @@ class OfferCreateSchema(StrictSchema):
     restore_use_on_refund = ma.fields.String(load_default="full_refund",
                                              validate=ma.validate.OneOf(["full_refund", "never"]))
     distributors = ma.fields.List(Id(), load_default=list, validate=ma.validate.Length(max=200),
-                                  metadata={"description": "partners allowed to hand it out; empty: every active partner"})
+                                  metadata={"description": "partners allowed to hand it out; "
+                                                            "empty: every active partner"})
     allow_free_order = StrictBoolean(load_default=False, load_only=True, metadata={
         "description": "an offer whose discount can pay for a whole order (a fixed discount at least its "
                        "min_spend, or 100% off) is refused unless this is true"})

@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from .. import audit, clock
-from ..auth import Principal
+from ..db.unit_of_work import unit_of_work
 from ..errors import Conflict, NotFound, Unprocessable
 from ..extensions import db
+from ..http.auth import Principal
 from ..merchants.models import Merchant
 from ..money import format_money
-from ..orm import transaction
 from ..partners.services import active_partner_ids, active_partnership
 from .models import Offer
 
@@ -28,7 +28,8 @@ def create_offer(principal: Principal, data: dict) -> Offer:
     if data.pop("allow_free_order") is False and free:
         raise Unprocessable(free, code="free_order", errors={"discount": [
             "Would pay for whole orders: send allow_free_order: true if that is meant."]})
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         partners = active_partner_ids(principal.merchant_id)
         strangers = [i for i in distributor_ids if i not in partners]
         if strangers:
@@ -85,7 +86,8 @@ def visible_offer(principal: Principal, offer_id: int) -> Offer:
 
 
 def move_offer(principal: Principal, offer_id: int, action: str) -> Offer:
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         offer = session.get(Offer, offer_id, with_for_update=True)
         if offer is None or offer.owner_id != principal.merchant_id:
             raise NotFound("No such offer.")

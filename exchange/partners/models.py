@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..orm import Base
+from ..db.base import Base
 
 LIVE_STATUSES = ("proposed", "active", "paused")
 _LIVE_SQL = "status IN ('proposed', 'active', 'paused')"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from ..fields import Amount, AwareDateTime, Currency, Fen, Id, StrictInteger, StrictSchema, Text
+from ..http.fields import Amount, AwareDateTime, Currency, Fen, Id, StrictInteger, StrictSchema, Text
 from .models import Partnership
 
 # A fixed commission above 100,000 yuan per sale is a typo, not a small shop's deal.

@@ -10,7 +10,8 @@ from __future__ import annotations
 from sqlalchemy import Boolean, ForeignKey, Index, String, delete, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..orm import Base
+from ..db.base import Base
+from ..merchants.signals import merchant_changed
 from .matching import SCALE_RANK
 
 
@@ -48,3 +49,8 @@ def refresh_merchant(session: Session, merchant) -> None:
             for c in merchant.categories]
     if rows:
         session.execute(insert(PartnerSearchEntry), rows)
+
+
+@merchant_changed.connect
+def _merchant_changed(merchant, *, session: Session) -> None:
+    refresh_merchant(session, merchant)

@@ -8,12 +8,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, clock
-from ..auth import Principal
 from ..categories.services import merchants_compete
+from ..db.unit_of_work import unit_of_work
 from ..errors import Conflict, Forbidden, NotFound, Unprocessable
 from ..extensions import db
+from ..http.auth import Principal
 from ..merchants.models import Merchant
-from ..orm import transaction
 from .lifecycle import Side, next_status
 from .models import LIVE_PAIR, Partnership, PartnershipTerms
 
@@ -36,7 +36,8 @@ def propose_partnership(principal: Principal, partner_id: int, terms: dict) -> P
     me = principal.merchant_id
     if partner_id == me:
         raise Unprocessable("A merchant cannot partner with itself.", code="self_partnership")
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         partner = session.get(Merchant, partner_id)
         if partner is None:
             raise NotFound("No such merchant.")
@@ -86,7 +87,8 @@ def get_partnership(principal: Principal, partnership_id: int, *, lock: bool = F
 
 def move_partnership(principal: Principal, partnership_id: int, action: str) -> Partnership:
     me = principal.merchant_id
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         p = get_partnership(principal, partnership_id, lock=True)
         before, terms = p.status, p.terms
         after = next_status(action, before,
@@ -109,7 +111,8 @@ def move_partnership(principal: Principal, partnership_id: int, action: str) -> 
 
 
 def propose_terms(principal: Principal, partnership_id: int, terms: dict) -> PartnershipTerms:
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         p = get_partnership(principal, partnership_id, lock=True)
         if p.status not in ("active", "paused"):
             raise Conflict(f"New terms can be proposed only for an active or paused partnership, not "
@@ -128,7 +131,8 @@ def propose_terms(principal: Principal, partnership_id: int, terms: dict) -> Par
 
 def decide_terms(principal: Principal, partnership_id: int, version: int, action: str) -> PartnershipTerms:
     me = principal.merchant_id
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         p = get_partnership(principal, partnership_id, lock=True)
         terms = next((t for t in p.terms if t.version == version), None)
         if terms is None or version == 1:

@@ -6,7 +6,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, s
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from ..coupons.models import Coupon
-from ..orm import Base
+from ..db.base import Base
 
 
 class Redemption(Base):

@@ -3,13 +3,20 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..auth import current_principal, requires
-from ..idempotency import run_idempotently
-from ..ratelimits import per_key_and_address
+from ..http.auth import current_principal, requires
+from ..http.idempotency import run_idempotently
+from ..http.ratelimits import per_key_and_address
 from . import services
 from .schemas import (
-    DistributorRedemptionSchema, RedeemSchema, RedemptionPageSchema, RedemptionQuerySchema,
-    RedemptionSchema, ReversalCreateSchema, ReversalSchema, ScanSchema, VerifySchema,
+    DistributorRedemptionSchema,
+    RedeemSchema,
+    RedemptionPageSchema,
+    RedemptionQuerySchema,
+    RedemptionSchema,
+    ReversalCreateSchema,
+    ReversalSchema,
+    ScanSchema,
+    VerifySchema,
 )
 
 blp = Blueprint("redemptions", __name__, url_prefix="/api/v1",

@@ -3,14 +3,15 @@ from __future__ import annotations
 import marshmallow as ma
 
 from ..coupons.codes import display
-from ..fields import MAX_ID, Amount, AwareDateTime, Fen, Id, StrictSchema, Text
+from ..http.fields import MAX_ID, Amount, AwareDateTime, Fen, Id, StrictSchema, Text
 
 
 class ScanSchema(StrictSchema):
     payload = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2048), metadata={
         "description": "what the scanner read (the link or the bare token) or the typed manual code"})
     order_amount = Amount(required=True, metadata={"description": "the order before discount"})
-    store_id = Id(load_default=None, metadata={"description": "required with a merchant key; implied by a terminal key"})
+    store_id = Id(load_default=None,
+                  metadata={"description": "required with a merchant key; implied by a terminal key"})
 
 
 class RedeemSchema(ScanSchema):

@@ -2,39 +2,68 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 
-from .. import audit, clock
-from ..auth import Principal
+from .. import audit, clock, periods
 from ..coupons.models import Coupon
-from ..errors import Conflict, DomainError, NotFound, Unprocessable
+from ..db.idempotency import Once
+from ..db.statements import pipelined
+from ..db.unit_of_work import unit_of_work
+from ..errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
 from ..extensions import db
-from ..idempotency import Once
+from ..http.auth import Principal
 from ..ledger import postings
 from ..ledger.services import hold_for_posting, post
-from ..offers.models import Offer
 from ..money import apply_bps, format_money
-from ..orm import transaction
-from ..prepared import Prepared, insert_row, pipelined
-from . import limits
-from .checks import (
-    assess, budget_exhausted, cap_reached, customer_limit_reached, refuse, settlement_month, till_store,
-)
+from ..offers.models import Offer
+from . import store
+from .checks import Till, assess, budget_exhausted, cap_reached, customer_limit_reached, refuse, settlement_month
 from .models import Redemption, Reversal
 from .pricing import clawback_for
 from .scanning import coupon_reference
 
-
 # What a refusal's problem carries that a till can use, also in verify's answer.
 VERIFY_EXTRAS = ("min_spend", "usable_from")
+
+
+def till_store(principal: Principal, store_id: int | None) -> Till:
+    """The store the sale happens at: a terminal's own, or one of the merchant's."""
+    if principal.kind == "terminal":
+        if store_id is not None and store_id != principal.store_id:
+            raise Forbidden("This till belongs to another store.", code="wrong_store")
+        # A terminal key is made for one of its merchant's stores, and stores never change hands.
+        return Till(principal.store_id, principal.merchant_id)
+    if store_id is None:
+        raise Unprocessable("Say which store the sale is at.", code="validation_failed",
+                            errors={"store_id": ["Required with a merchant key."]})
+    owner = store.store_owner(db.session, store_id)
+    if owner is None or owner != principal.merchant_id:
+        raise NotFound("No such store.")
+    return Till(store_id, owner)
+
+
+def coupon_at(payload: str, till: Till) -> tuple[str, dict]:
+    """How to find the coupon the payload names (its signature checked), a pack resolved to its
+    part redeemable at the till's merchant."""
+    by, params = coupon_reference(payload)
+    if by != "pack":
+        return by, params
+    part = store.pack_part(db.session, params["pack_id"], params["token"], till.merchant_id)
+    if part is None:
+        raise NotFound("No such coupon.", code="unknown_coupon")
+    if part is False:
+        raise DomainError("No coupon in this pack is accepted at this store.", code="not_accepted_here", status=403)
+    return "id", {"coupon_id": part}
 
 
 def verify(principal: Principal, payload: str, order_amount: int, store_id: int | None) -> dict:
     """What the till would get, without writing anything. A refused coupon is an answer
     (`valid: false` with the refusal's code); a wrong store is still an error."""
     till = till_store(principal, store_id)
+    at, zone = clock.now(), periods.zone()
     try:
-        a = assess(till, coupon_reference(payload, till.merchant_id), order_amount, at=clock.now())
+        loaded = store.load(db.session, coupon_at(payload, till), at=at, zone=zone)
+        a = assess(loaded, till, order_amount, at=at, zone=zone)
     except DomainError as error:
         return {"valid": False, "code": error.code, "detail": error.detail, "discount": 0,
                 "payable": order_amount, **{k: v for k, v in error.extra.items() if k in VERIFY_EXTRAS}}
@@ -48,22 +77,25 @@ def verify(principal: Principal, payload: str, order_amount: int, store_id: int 
 def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str | None,
            store_id: int | None, once: Once) -> str:
     """Redeem one use of the coupon, in one transaction with its ledger postings, audit event
-    and idempotency record. This is the money path: prepared statements, no unit of work."""
+    and idempotency record. This is the money path: its statements are compiled once
+    (`exchange.db.statements`), inside the same unit of work as everything else."""
     till = till_store(principal, store_id)
     # The signature is checked before the transaction: on SQLite writes queue one at a time,
     # and a request holds that queue only for what needs the database. (A refused token is
     # still answered from the key if the key was used: see `run_idempotently`.)
-    reference = coupon_reference(payload, till.merchant_id)
-    with transaction() as session:
-        at = _claim_and_hold(session, once)
-        a = assess(till, reference, order_amount, at=at, lock=True)
+    reference = coupon_at(payload, till)
+    zone = periods.zone()
+    with unit_of_work(once=once, holds=[hold_for_posting]) as uow:
+        session = uow.session
+        at = clock.now()  # the instant everything this transaction writes carries
+        a = assess(store.load(session, reference, at=at, zone=zone, lock=True), till, order_amount, at=at, zone=zone)
         c = a.coupon
         # Exactly once, whatever the concurrency: the database takes the use only if one is left.
-        if not _TAKE_A_USE.count(session, {"coupon_id": c.id}):
+        if not store.take_a_use(session, c.id):
             raise refuse(409, "coupon_exhausted", "This coupon has already been used.")
         # The limits over many coupons (before the redemption row: a new counter starts from the
         # redemptions already on the books).
-        _take_aggregate_limits(session, c, a, at)
+        _take_aggregate_limits(session, c, a, settlement_month(at, zone))
         r = Redemption(coupon_id=c.id, offer_id=c.offer_id, owner_id=c.owner_id,
                        distributor_id=c.distributor_id, store_id=a.till.store_id,
                        partnership_id=c.partnership_id, terms_id=c.terms_id, currency=c.currency,
@@ -73,7 +105,7 @@ def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str
                        cofunding_returned=0, order_ref=order_ref,
                        customer_pseudonym=c.customer_pseudonym, redeemed_at=at)
         # `r` never joins the session: one INSERT writes it, and it is only read afterwards.
-        r.id = _INSERT_REDEMPTION.scalar(session, _columns(r))
+        r.id = store.insert_redemption(session, r)
         r.coupon_code = c.code
         # Nothing below needs an answer before the stored response's: on PostgreSQL the ledger
         # entries, the audit event and the response travel in one round trip instead of three.
@@ -85,50 +117,25 @@ def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str
             audit.record(session, actor=principal.actor, merchant_id=r.owner_id, action="coupon.redeemed",
                          subject_type="redemption", subject_id=r.id, coupon_id=r.coupon_id,
                          store_id=r.store_id)
-            body = once.seal(session, r)
+            uow.answer(r)
         # Only an offer with a budget keeps count of its spending: every till redeeming it updates
         # its row and holds it locked until commit (PostgreSQL), so the budget is taken last, and
         # an offer without one is never touched here (its tills then do not queue on one row).
-        if c.budget is not None and not _SPEND_BUDGET.count(
-                session, {"offer_id": c.offer_id, "discount": a.discount}):
+        if c.budget is not None and not store.spend_budget(session, c.offer_id, a.discount):
             raise budget_exhausted()
-        return body
+    return uow.response
 
 
-def _claim_and_hold(session, once: Once):
-    """Claim the Idempotency-Key and take the ledger's posting lock (one round trip on
-    PostgreSQL), then read the instant everything this transaction writes will carry."""
-    with pipelined(session):
-        hold_for_posting(session)
-        once.claim(session)
-    return clock.now()
 
-
-def _take_aggregate_limits(session, c, a, at) -> None:
+def _take_aggregate_limits(session, c, a, month: dict) -> None:
     """A customer's uses of the offer and the partnership's monthly commission cap, each by a
     guarded write (see `limits`); only limited offers and capped partnerships keep counts."""
-    if c.per_customer_limit is not None and c.customer_pseudonym is not None and not limits.take_customer_use(
+    if c.per_customer_limit is not None and c.customer_pseudonym is not None and not store.take_customer_use(
             session, offer_id=c.offer_id, pseudonym=c.customer_pseudonym, limit=c.per_customer_limit):
         raise customer_limit_reached()
-    if c.monthly_cap is not None and not limits.take_commission(
-            session, partnership_id=c.partnership_id, commission=a.commission, cap=c.monthly_cap,
-            **settlement_month(at)):
+    if c.monthly_cap is not None and not store.take_commission(
+            session, partnership_id=c.partnership_id, commission=a.commission, cap=c.monthly_cap, **month):
         raise cap_reached()
-
-
-# The statements of the money path, compiled once (see `prepared`).
-_TAKE_A_USE = Prepared(update(Coupon.__table__).where(Coupon.id == bindparam("coupon_id"), Coupon.uses_left > 0)
-                       .values(uses_left=Coupon.uses_left - 1))
-_SPEND_BUDGET = Prepared(update(Offer.__table__)
-                         .where(Offer.id == bindparam("offer_id"),
-                                Offer.budget_spent + bindparam("discount") <= Offer.budget)
-                         .values(budget_spent=Offer.budget_spent + bindparam("discount")))
-_INSERT_REDEMPTION = insert_row(Redemption.__table__)
-
-
-def _columns(r: Redemption) -> dict:
-    return {column.key: getattr(r, column.key) for column in Redemption.__table__.columns
-            if column.key != "id"}
 
 
 def visible_redemption(principal: Principal, redemption_id: int, *, lock: bool = False) -> Redemption:
@@ -143,8 +150,9 @@ def visible_redemption(principal: Principal, redemption_id: int, *, lock: bool =
 
 
 def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason: str, once: Once) -> str:
-    with transaction() as session:
-        at = _claim_and_hold(session, once)
+    with unit_of_work(once=once, holds=[hold_for_posting]) as uow:
+        session = uow.session
+        at = clock.now()
         r = visible_redemption(principal, redemption_id, lock=True)
         if principal.merchant_id != r.owner_id:
             raise NotFound("No such redemption.")  # the distributor sees it but cannot refund it
@@ -182,16 +190,17 @@ def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason
         audit.record(session, actor=principal.actor, merchant_id=r.owner_id, action="redemption.reversed",
                      subject_type="redemption", subject_id=r.id, reversal_id=reversal.id,
                      refund_amount=refund_amount, clawback=clawback)
-        return once.seal(session, reversal)
+        uow.answer(reversal)
+    return uow.response
 
 
 def _give_back_aggregate_limits(session, r: Redemption, clawback: int, full: bool) -> None:
     """A refund frees what the redemption took: its clawback from the cap of the month it was
     redeemed in, and — once fully refunded — its count against the customer's limit."""
-    limits.give_back_commission(session, partnership_id=r.partnership_id,
-                                period=settlement_month(r.redeemed_at)["period"], clawback=clawback)
+    store.give_back_commission(session, partnership_id=r.partnership_id,
+                                period=settlement_month(r.redeemed_at, periods.zone())["period"], clawback=clawback)
     if full and r.customer_pseudonym is not None:
-        limits.give_back_customer_use(session, offer_id=r.offer_id, pseudonym=r.customer_pseudonym)
+        store.give_back_customer_use(session, offer_id=r.offer_id, pseudonym=r.customer_pseudonym)
 
 
 def _restores_use(r: Redemption, at) -> bool:

@@ -18,18 +18,18 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from .. import audit
-from ..auth import Principal
 from ..coupons.codes import display
+from ..db.unit_of_work import unit_of_work
 from ..errors import NotFound, Unprocessable
 from ..extensions import db
+from ..files.spreadsheets import INSTANT, INTEGER, MONEY, Column, Line, csv_chunks, write_xlsx
+from ..http.auth import Principal
 from ..merchants.models import Merchant
-from ..orm import transaction
-from ..spreadsheets import INSTANT, INTEGER, MONEY, Column, Line, csv_chunks, write_xlsx
+from ..periods import Period
 from . import pdf
 from .ledger_scope import merchant_lines
 from .netting import PairObligation
-from .periods import Period
-from .services import PeriodState, names, obligations_of, period_state, zone
+from .period_view import PeriodState, names, obligations_of, period_state, zone
 
 COLUMNS = [
     Column("row", label="行 row", width=9), Column("period", label="期间 period", width=9),
@@ -62,7 +62,8 @@ def subject(principal: Principal, merchant_id: int | None) -> Principal:
 
 
 def record_download(principal: Principal, whose: Principal, period: str, fmt: str) -> None:
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         audit.record(session, actor=principal.actor, merchant_id=whose.merchant_id,
                      action="statement.downloaded", subject_type="statement",
                      subject_id=f"{period}:{whose.merchant_id}", format=fmt)
@@ -81,7 +82,7 @@ def statement_xlsx(principal: Principal, period_text: str, merchant_id: int | No
     whose = subject(principal, merchant_id)
     filename, lines = _statement_lines(whose, period_text)
     record_download(principal, whose, period_text, "xlsx")
-    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - returned, rewound
     write_xlsx(out, f"结算单 {period_text}", COLUMNS, lines)
     out.seek(0)
     return f"{filename}.xlsx", out

@@ -13,7 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..orm import Base
+from ..db.base import Base
 
 # The obligation's figures by direction and kind, as stored columns: `<kind>_a_to_b` is what
 # merchant a owes merchant b of that kind.

@@ -17,9 +17,9 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from .. import fonts
-from ..auth import Principal
-from ..fonts import TEXT_FONT
+from ..files import fonts
+from ..files.fonts import TEXT_FONT
+from ..http.auth import Principal
 from ..money import format_money
 from .reports import partnership_report
 from .statements import statement
@@ -93,7 +93,8 @@ STATUS = {"provisional": "未结 provisional", "awaiting_confirmation": "待确�
 def _summary(doc: dict, report: dict) -> list:
     activity = {row["partner"]["id"]: row for row in report["partners"]}
     head = ["伙伴 Partner", "发券 Coupons issued\nyou→them / them→you", "核销 Redemptions\nyou→them / them→you",
-            "带来销售 Sales brought\n(before refunds)\nto them / to you", "佣金收入\nCommission earned", "佣金支出\nCommission paid",
+            "带来销售 Sales brought\n(before refunds)\nto them / to you", "佣金收入\nCommission earned",
+            "佣金支出\nCommission paid",
             "退款追回 Clawbacks\non yours / on theirs", "联合出资 Co-funding\nowed to you / by you",
             "结转 Carried\nin / forward", "应收付 Payable", "状态 Status"]
     rows = [[_text(h.replace("\n", "<br/>"), _cell) for h in head]]

@@ -14,19 +14,19 @@ from collections import defaultdict
 
 from sqlalchemy import case, distinct, func, or_, select
 
-from ..auth import Principal
 from ..coupons.models import Coupon
 from ..extensions import db
+from ..http.auth import Principal
 from ..offers.models import Offer
 from ..partners.models import Partnership
 from ..redemptions.models import Redemption
-from .services import names, parse_period, started, zone
+from .period_view import names, parse_period, started, zone
 
 FUNNEL = ("issued", "viewed", "redeemed", "reversed")
 
 
 def _empty_side() -> dict:
-    return {**{step: 0 for step in FUNNEL}, "conversion_bps": 0, "sales": []}
+    return {**dict.fromkeys(FUNNEL, 0), "conversion_bps": 0, "sales": []}
 
 
 def partnership_report(principal: Principal, period_text: str) -> dict:
@@ -53,7 +53,7 @@ def partnership_report(principal: Principal, period_text: str) -> dict:
         if distributor == owner:
             continue
         side = rows[owner]["you_sent"] if distributor == me else rows[distributor]["they_sent"]
-        side.update(zip(FUNNEL, (int(c or 0) for c in counts)))
+        side.update(zip(FUNNEL, (int(c or 0) for c in counts), strict=True))
         side["conversion_bps"] = side["redeemed"] * 10_000 // side["issued"] if side["issued"] else 0
 
     sales = (select(Redemption.distributor_id, Redemption.owner_id, Redemption.currency, func.count(Redemption.id),

@@ -4,10 +4,10 @@ from flask import Response, send_file, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..auth import current_principal, requires
-from ..openapi import file_response
-from ..spreadsheets import XLSX_MIMETYPE
-from . import downloads, reports, services, statements
+from ..files.spreadsheets import XLSX_MIMETYPE
+from ..http.auth import current_principal, requires
+from ..http.openapi import file_response
+from . import closing, disputes, downloads, period_view, reports, statements
 from .schemas import (
     CloseSchema,
     DisputeCreateSchema,
@@ -38,7 +38,7 @@ class Settlements(MethodView):
     def post(self, body):
         """Operator: close an ended month (idempotent — a second close returns the first). Its
         obligations are fixed for good; later events land in the next month."""
-        settlement, created = services.close(body["period"], actor=current_principal().actor,
+        settlement, created = closing.close(body["period"], actor=current_principal().actor,
                                              netting_mode=body["netting"], min_transfer=body["min_transfer"])
         return settlement, 201 if created else 200
 
@@ -46,7 +46,7 @@ class Settlements(MethodView):
     @blp.response(200, SettlementListSchema)
     def get(self):
         """The closed months, oldest first."""
-        return {"items": services.closed_settlements()}
+        return {"items": period_view.closed_settlements()}
 
 
 @blp.route("/settlements/<period:period>")
@@ -114,7 +114,7 @@ class Confirm(MethodView):
     def post(self, body, period):
         """Acknowledge a closed month's obligation with a partner (repeating it changes nothing)."""
         principal = current_principal()
-        services.confirm(principal, period, body["partner_id"], body["currency"])
+        disputes.confirm(principal, period, body["partner_id"], body["currency"])
         view = statements.statement(principal, period)
         return next(o for o in view["obligations"] if o["partner"]["id"] == body["partner_id"]
                     and body["currency"] in (None, o["currency"]))
@@ -128,14 +128,14 @@ class Disputes(MethodView):
     def post(self, body, period):
         """Dispute a closed month's obligation with a partner: the pair is held out of the transfers
         until the operator resolves it."""
-        return services.open_dispute(current_principal(), period, body["partner_id"], body["currency"],
+        return disputes.open_dispute(current_principal(), period, body["partner_id"], body["currency"],
                                      body["reason"])
 
     @requires("merchant", "operator")
     @blp.response(200, DisputeListSchema)
     def get(self, period):
         """Disputes of a closed month: yours (merchant) or all (operator)."""
-        return {"items": services.disputes(current_principal(), period)}
+        return {"items": disputes.list_disputes(current_principal(), period)}
 
 
 @blp.route("/settlements/<period:period>/disputes/<id:dispute_id>/resolve")
@@ -147,7 +147,7 @@ class Resolve(MethodView):
         """Operator: resolve a dispute. A correction is posted to the ledger as an adjustment in the
         next open month; the closed month's figures are never edited."""
         adjustment = body["adjustment"] or {"payer_id": None, "amount": 0}
-        return services.resolve(current_principal(), period, dispute_id, body["resolution"],
+        return disputes.resolve(current_principal(), period, dispute_id, body["resolution"],
                                 adjustment["payer_id"], adjustment["amount"])
 
 

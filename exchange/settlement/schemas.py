@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from ..fields import MAX_ID, Amount, Currency, Fen, Id, StrictSchema, Text
+from ..http.fields import MAX_ID, Amount, Currency, Fen, Id, StrictSchema, Text
 from ..merchants.schemas import list_schema
 from .netting import MODES
 

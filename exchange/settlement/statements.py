@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from ..auth import Principal
 from ..extensions import db
-from .models import FLOW_KINDS, Confirmation
+from ..http.auth import Principal
 from . import netting
+from .figures import digest
+from .models import FLOW_KINDS, Confirmation
 from .netting import Flow, PairObligation, gross, positions
-from .services import (
-    digest,
+from .period_view import (
     held,
     latest_disputes,
     names,

@@ -9,8 +9,8 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from .. import clock
-from ..auth import Principal
 from ..extensions import db
+from ..http.auth import Principal
 from ..redemptions.models import Redemption, Reversal
 
 LISTED = 200

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..orm import Base
+from ..db.base import Base
 
 
 class TillPairing(Base):

@@ -4,13 +4,19 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..auth import current_principal, requires
-from ..openapi import file_response
-from ..ratelimits import per_address, per_key
+from ..http.auth import current_principal, requires
+from ..http.openapi import file_response
+from ..http.ratelimits import per_address, per_key
 from . import day, services
 from .schemas import (
-    PairedTillSchema, PairingCreateSchema, PairingExchangeSchema, PairingQrQuerySchema, PairingSchema,
-    StoreDaySchema, TillListSchema, TillSelfSchema,
+    PairedTillSchema,
+    PairingCreateSchema,
+    PairingExchangeSchema,
+    PairingQrQuerySchema,
+    PairingSchema,
+    StoreDaySchema,
+    TillListSchema,
+    TillSelfSchema,
 )
 
 blp = Blueprint("tills", __name__, url_prefix="/api/v1",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from ..coupons.codes import display
-from ..fields import Fen, StrictSchema, Text
+from ..http.fields import Fen, StrictSchema, Text
 from ..redemptions.schemas import RedemptionSchema
 
 

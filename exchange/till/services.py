@@ -14,12 +14,12 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from .. import audit, clock
-from ..auth import Principal
+from ..db.unit_of_work import unit_of_work
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
+from ..http.auth import Principal
 from ..merchants.models import ApiKey, Merchant, Store
 from ..merchants.services import IssuedKey, issue_terminal_key, own_store
-from ..orm import transaction
 from . import codes
 from .models import TillPairing
 
@@ -54,7 +54,8 @@ class PairedTill:
 
 
 def create_pairing(principal: Principal, store_id: int, label: str | None) -> NewPairing:
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         own_store(principal, store_id)
         code, at = codes.new_code(), clock.now()
         pairing = TillPairing(merchant_id=principal.merchant_id, store_id=store_id,
@@ -113,7 +114,8 @@ def _live_pairing(text: str | None, *, lock: bool = False) -> TillPairing:
 
 def pair_till(text: str) -> PairedTill:
     """Trade a pairing code for a new terminal key of its store: once, before it expires."""
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         pairing = _live_pairing(text, lock=True)
         merchant = session.get(Merchant, pairing.merchant_id)
         if merchant.status != "active":
@@ -146,7 +148,8 @@ def list_tills(principal: Principal, store_id: int) -> list[dict]:
 
 def unpair_till(principal: Principal, store_id: int, till_id: int) -> None:
     """Revoke a paired till's key: its next request is refused (401) and it says so."""
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         own_store(principal, store_id)
         key = session.scalar(select(ApiKey).join(TillPairing, TillPairing.api_key_id == ApiKey.id).where(
             ApiKey.id == till_id, ApiKey.store_id == store_id, ApiKey.kind == "terminal"))
@@ -157,7 +160,8 @@ def unpair_till(principal: Principal, store_id: int, till_id: int) -> None:
 
 def unpair_self(principal: Principal) -> None:
     """The till's own "unpair" button (a device handed back, or sold)."""
-    with transaction() as session:
+    with unit_of_work() as uow:
+        session = uow.session
         _revoke(session, principal, session.get(ApiKey, principal.key_id))
 
 

@@ -6,7 +6,7 @@ Create Date: 2026-11-23 03:12:33.032929
 """
 from alembic import op
 import sqlalchemy as sa
-import exchange.orm
+import exchange.db
 
 
 revision = '0001'
@@ -24,8 +24,8 @@ def upgrade():
     sa.Column('scale', sa.String(length=10), nullable=False),
     sa.Column('city', sa.String(length=60), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
-    sa.Column('created_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("scale IN ('micro', 'small', 'medium', 'large')", name=op.f('ck_merchants_scale_known')),
     sa.CheckConstraint("status IN ('active', 'suspended')", name=op.f('ck_merchants_status_known')),
     sa.CheckConstraint('price_tier BETWEEN 1 AND 5', name=op.f('ck_merchants_price_tier_range')),
@@ -36,7 +36,7 @@ def upgrade():
 
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', exchange.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=40), nullable=False),
     sa.Column('merchant_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=60), nullable=False),
@@ -57,7 +57,7 @@ def upgrade():
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('address', sa.String(length=300), nullable=False),
     sa.Column('city', sa.String(length=60), nullable=False),
-    sa.Column('created_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_stores_merchant_id_merchants')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stores'))
     )
@@ -71,8 +71,8 @@ def upgrade():
     sa.Column('store_id', sa.Integer(), nullable=True),
     sa.Column('label', sa.String(length=80), nullable=True),
     sa.Column('secret_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', exchange.orm.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', exchange.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("kind = 'merchant' OR store_id IS NOT NULL", name=op.f('ck_api_keys_terminal_has_store')),
     sa.CheckConstraint("kind IN ('merchant', 'terminal')", name=op.f('ck_api_keys_kind_known')),
     sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_api_keys_merchant_id_merchants')),

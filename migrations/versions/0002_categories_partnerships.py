@@ -6,7 +6,7 @@ Create Date: 2026-11-23 03:21:50.749244
 """
 from alembic import op
 import sqlalchemy as sa
-import exchange.orm
+import exchange.db
 
 
 revision = '0002'
@@ -159,8 +159,8 @@ def upgrade():
     sa.Column('high_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('paused_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("paused_by_id IS NULL OR status = 'paused'", name=op.f('ck_partnerships_paused_by_only_when_paused')),
     sa.CheckConstraint("status IN ('proposed', 'active', 'declined', 'paused', 'terminated')", name=op.f('ck_partnerships_status_known')),
     sa.CheckConstraint('low_id < high_id', name=op.f('ck_partnerships_pair_ordered')),
@@ -187,12 +187,12 @@ def upgrade():
     sa.Column('amount', sa.BigInteger(), nullable=True),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('monthly_cap', sa.BigInteger(), nullable=True),
-    sa.Column('starts_at', exchange.orm.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('ends_at', exchange.orm.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('proposed_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('decided_at', exchange.orm.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('effective_from', exchange.orm.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('effective_until', exchange.orm.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('starts_at', exchange.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ends_at', exchange.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('proposed_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', exchange.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('effective_from', exchange.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('effective_until', exchange.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("(commission_type = 'percent' AND rate_bps BETWEEN 0 AND 10000 AND amount IS NULL) OR (commission_type = 'fixed' AND amount >= 0 AND rate_bps IS NULL)", name=op.f('ck_partnership_terms_commission_shape')),
     sa.CheckConstraint("status IN ('proposed', 'accepted', 'declined', 'withdrawn', 'superseded')", name=op.f('ck_partnership_terms_status_known')),
     sa.CheckConstraint('ends_at IS NULL OR starts_at IS NULL OR ends_at > starts_at', name=op.f('ck_partnership_terms_window')),

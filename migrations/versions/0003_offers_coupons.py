@@ -6,7 +6,7 @@ Create Date: 2026-11-23 03:48:46.488654
 """
 from alembic import op
 import sqlalchemy as sa
-import exchange.orm
+import exchange.db
 
 
 revision = '0003'
@@ -33,8 +33,8 @@ def upgrade():
     sa.Column('max_discount', sa.BigInteger(), nullable=True),
     sa.Column('min_spend', sa.BigInteger(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('valid_from', exchange.orm.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('valid_until', exchange.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('valid_from', exchange.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('valid_until', exchange.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('uses_per_coupon', sa.Integer(), nullable=False),
     sa.Column('max_coupons', sa.Integer(), nullable=True),
     sa.Column('budget', sa.BigInteger(), nullable=True),
@@ -44,8 +44,8 @@ def upgrade():
     sa.Column('status', sa.String(length=8), nullable=False),
     sa.Column('coupons_issued', sa.Integer(), nullable=False),
     sa.Column('budget_spent', sa.BigInteger(), nullable=False),
-    sa.Column('created_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("(discount_type = 'amount' AND discount_amount > 0 AND discount_rate_bps IS NULL) OR (discount_type = 'percent' AND discount_rate_bps BETWEEN 1 AND 10000 AND max_discount > 0)", name=op.f('ck_offers_discount_shape')),
     sa.CheckConstraint("status IN ('active', 'paused', 'ended')", name=op.f('ck_offers_status_known')),
     sa.CheckConstraint('budget IS NULL OR budget_spent <= budget', name=op.f('ck_offers_budget')),
@@ -65,8 +65,8 @@ def upgrade():
     sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('distributor_id', sa.Integer(), nullable=False),
     sa.Column('token', sa.Text(), nullable=False),
-    sa.Column('issued_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('issued_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['distributor_id'], ['merchants.id'], name=op.f('fk_packs_distributor_id_merchants')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_packs'))
     )
@@ -81,9 +81,9 @@ def upgrade():
     sa.Column('issued', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('lease_owner', sa.String(length=64), nullable=True),
-    sa.Column('lease_until', exchange.orm.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', exchange.orm.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('lease_until', exchange.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', exchange.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('detail', sa.String(length=200), nullable=True),
     sa.Column('sheet_status', sa.String(length=10), nullable=False),
     sa.Column('sheet_file', sa.String(length=300), nullable=True),
@@ -118,9 +118,9 @@ def upgrade():
     sa.Column('uses_left', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=8), nullable=False),
     sa.Column('token', sa.Text(), nullable=False),
-    sa.Column('issued_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('first_viewed_at', exchange.orm.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('issued_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('first_viewed_at', exchange.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("status IN ('active', 'revoked')", name=op.f('ck_coupons_status_known')),
     sa.CheckConstraint('uses_left >= 0 AND uses_left <= uses_total', name=op.f('ck_coupons_uses_in_range')),
     sa.ForeignKeyConstraint(['batch_id'], ['coupon_batches.id'], name=op.f('fk_coupons_batch_id_coupon_batches')),

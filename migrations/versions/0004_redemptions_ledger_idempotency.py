@@ -6,7 +6,7 @@ Create Date: 2026-11-23 04:19:48.737146
 """
 from alembic import op
 import sqlalchemy as sa
-import exchange.orm
+import exchange.db
 
 
 revision = '0004'
@@ -25,8 +25,8 @@ def upgrade():
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('response_status', sa.Integer(), nullable=True),
     sa.Column('response_body', sa.Text(), nullable=True),
-    sa.Column('locked_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('locked_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_records')),
     sa.UniqueConstraint('merchant_id', 'key', name=op.f('uq_idempotency_records_merchant_id_key'))
     )
@@ -53,7 +53,7 @@ def upgrade():
     sa.Column('cofunding_returned', sa.BigInteger(), nullable=False),
     sa.Column('order_ref', sa.String(length=64), nullable=True),
     sa.Column('customer_pseudonym', sa.String(length=64), nullable=True),
-    sa.Column('redeemed_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('redeemed_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('commission_clawed_back >= 0 AND commission_clawed_back <= commission_amount', name=op.f('ck_redemptions_clawback_in_range')),
     sa.CheckConstraint('cofunding_returned >= 0 AND cofunding_returned <= cofunding_amount', name=op.f('ck_redemptions_cofunding_in_range')),
     sa.CheckConstraint('discount >= 0 AND discount <= order_amount', name=op.f('ck_redemptions_discount_in_range')),
@@ -83,7 +83,7 @@ def upgrade():
     sa.Column('reason', sa.String(length=200), nullable=False),
     sa.Column('use_restored', sa.Boolean(), nullable=False),
     sa.Column('store_id', sa.Integer(), nullable=False),
-    sa.Column('reversed_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reversed_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('refund_amount > 0', name=op.f('ck_reversals_refund_positive')),
     sa.ForeignKeyConstraint(['redemption_id'], ['redemptions.id'], name=op.f('fk_reversals_redemption_id_redemptions')),
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_reversals_store_id_stores')),
@@ -99,7 +99,7 @@ def upgrade():
     sa.Column('reversal_id', sa.Integer(), nullable=True),
     sa.Column('corrects_id', sa.Integer(), nullable=True),
     sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('posted_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('posted_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('description', sa.String(length=200), nullable=False),
     sa.CheckConstraint("kind IN ('redemption', 'reversal', 'adjustment')", name=op.f('ck_ledger_transactions_kind_known')),
     sa.ForeignKeyConstraint(['corrects_id'], ['ledger_transactions.id'], name=op.f('fk_ledger_transactions_corrects_id_ledger_transactions')),
@@ -137,12 +137,12 @@ def upgrade():
 
 # The ledger is append-only (SPEC §4.3): the database itself refuses to change or remove a row.
 def _append_only(table):
-    for statement in exchange.orm.append_only_ddl(op.get_bind().dialect.name, table):
+    for statement in exchange.db.append_only_ddl(op.get_bind().dialect.name, table):
         op.execute(statement)
 
 
 def _drop_append_only(table):
-    for statement in exchange.orm.drop_append_only_ddl(op.get_bind().dialect.name, table):
+    for statement in exchange.db.drop_append_only_ddl(op.get_bind().dialect.name, table):
         op.execute(statement)
 
 

@@ -6,7 +6,7 @@ Create Date: 2026-12-01 09:12:58.494618
 """
 from alembic import op
 import sqlalchemy as sa
-import exchange.orm
+import exchange.db
 
 
 revision = '0006'

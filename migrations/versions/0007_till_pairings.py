@@ -6,7 +6,7 @@ Create Date: 2026-12-01 09:30:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
-import exchange.orm
+import exchange.db
 
 
 revision = '0007'
@@ -23,9 +23,9 @@ def upgrade():
     sa.Column('code_hash', sa.String(length=64), nullable=False),
     sa.Column('label', sa.String(length=80), nullable=True),
     sa.Column('created_by', sa.String(length=40), nullable=False),
-    sa.Column('created_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', exchange.orm.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', exchange.orm.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', exchange.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', exchange.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('api_key_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['api_key_id'], ['api_keys.id'], name=op.f('fk_till_pairings_api_key_id_api_keys')),
     sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_till_pairings_merchant_id_merchants')),

@@ -78,7 +78,7 @@ def test_a_sale_at_the_last_instant_of_a_month_is_that_months_everywhere(api, se
     sale at 23:59:59.9 on 31 October was the report's October and the statement's November.
     Here every reading of the clock moves it on by a millisecond, from just before midnight."""
     from exchange.ledger.models import LedgerTransaction
-    from exchange.settlement.periods import Period
+    from exchange.periods import Period
 
     clock.set_now(datetime.fromisoformat("2026-10-05T10:00:00+08:00"))
     stroller = api.register("贝贝童车馆", categories=["stroller"])
@@ -91,8 +91,11 @@ def test_a_sale_at_the_last_instant_of_a_month_is_that_months_everywhere(api, se
     for n, ms_before in enumerate(range(-5, 7)):  # from 5 ms after midnight to 6 ms before
         ticks = iter(range(10**6))
         start = midnight.timestamp() - ms_before / 1000
-        monkeypatch.setattr(clock, "_real_now",
-                            lambda: datetime.fromtimestamp(start + next(ticks) / 1000, clock.UTC))
+
+        def real_now(start=start, ticks=ticks):
+            return datetime.fromtimestamp(start + next(ticks) / 1000, clock.UTC)
+
+        monkeypatch.setattr(clock, "_real_now", real_now)
         clock.set_now(None)
         assert redeem(api, maternity.terminal_key, coupons[n]["payload"]).status_code == 201
     monkeypatch.undo()

@@ -4,7 +4,6 @@ import io
 from datetime import timedelta
 
 import openpyxl
-
 from sqlalchemy import func, select
 
 from exchange import clock
@@ -95,7 +94,7 @@ def test_xlsx_export_holds_the_same_coupons_with_expiry_as_a_date(api, world):
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
     assert [row[0] for row in rows] == [line["code"] for line in lines]
     assert [row[1] for row in rows] == [line["link"] for line in lines]
-    assert all(row[2].isoformat()[:19] == line["expires_at"][:19] for row, line in zip(rows, lines))
+    assert all(row[2].isoformat()[:19] == line["expires_at"][:19] for row, line in zip(rows, lines, strict=True))
     assert sheet["C2"].is_date and sheet["D2"].value == 1
 
 

@@ -74,7 +74,8 @@ def test_used_and_expired_and_revoked_states(api, world, coupon, session):
     c = session.scalar(select(Coupon))
     c.uses_left = 0
     session.commit()
-    assert page(api, coupon["payload"], headers={"Accept": "application/json"}).get_json()["parts"][0]["status"] == "used"
+    shown = page(api, coupon["payload"], headers={"Accept": "application/json"}).get_json()
+    assert shown["parts"][0]["status"] == "used"
     c.uses_left = 1
     session.commit()
     clock.advance(timedelta(days=31))
@@ -104,9 +105,11 @@ def _forgeries(token: str, app):
         "alg none": (f"{none_header}.{payload}.", "invalid_signature"),
         "HS256 with the public key": (jwt.encode(claims, public_pem, algorithm="HS256", headers=hs_header),
                                       "invalid_signature"),
-        "unknown kid": (f"{_b64(json.dumps({'alg': 'EdDSA', 'kid': '999', 'typ': 'cpn'}).encode())}.{payload}.{signature}",
+        "unknown kid": (f"{_b64(json.dumps({'alg': 'EdDSA', 'kid': '999', 'typ': 'cpn'}).encode())}."
+                        f"{payload}.{signature}",
                         "invalid_signature"),
-        "wrong typ": (f"{_b64(json.dumps({'alg': 'EdDSA', 'kid': hs_header['kid'], 'typ': 'JWT'}).encode())}.{payload}.{signature}",
+        "wrong typ": (f"{_b64(json.dumps({'alg': 'EdDSA', 'kid': hs_header['kid'], 'typ': 'JWT'}).encode())}."
+                      f"{payload}.{signature}",
                       "invalid_signature"),
         "flipped payload bit": (f"{header}.{_b64(bytes(flipped))}.{signature}", None),
         "truncated": (token[:-10], "invalid_signature"),
@@ -158,7 +161,8 @@ def test_public_qr_of_a_coupon_link(api, coupon):
 def test_a_pack_holds_several_partners_coupons(api, world):
     toys = api.register("乐乐玩具屋", categories=["toys"])
     partner_up(api, world.stroller, toys)
-    toy_offer = make_offer(api, toys, title="玩具 8 折", discount={"type": "percent", "rate_bps": 2000, "max_amount": 5000})
+    toy_offer = make_offer(api, toys, title="玩具 8 折",
+                           discount={"type": "percent", "rate_bps": 2000, "max_amount": 5000})
     r = api.post("/api/v1/packs", world.stroller.key, json={"offer_ids": [world.offer["id"], toy_offer["id"]]})
     assert r.status_code == 201, r.get_json()
     pack = r.get_json()

@@ -11,7 +11,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from exchange.extensions import Database
+from exchange.db.database import Database
+from exchange.http.problems import register_database_errors
 from tests.helpers import assert_problem
 
 
@@ -24,6 +25,7 @@ def own(tmp_path):
     database, app = Database(), Flask(__name__)
     app.config["DATABASE_URL"] = f"sqlite:///{path}"
     database.init_app(app)
+    register_database_errors(app, database)
 
     @app.get("/write-read-only")
     def write_read_only():

@@ -10,9 +10,9 @@ import uuid
 import brotli
 from flask import Flask
 
-from exchange import delivery
 from exchange.coupons import batches
-from exchange.spreadsheets import XLSX_MIMETYPE
+from exchange.files.spreadsheets import XLSX_MIMETYPE
+from exchange.http import delivery
 from tests.helpers import assert_problem, make_offer
 
 TILL_APP = "https://till.partner.example"  # the test app's EXCHANGE_CORS_ORIGINS (conftest)
@@ -57,7 +57,8 @@ def test_the_public_keys_and_the_customer_pages_json_are_readable_from_any_origi
     coupon = api.post(f"/api/v1/offers/{world.offer['id']}/coupons", world.stroller.key, json={}).get_json()["items"][0]
     keys = api.get("/.well-known/jwks.json", headers={"Origin": "https://anyone.example"})
     assert keys.headers["Access-Control-Allow-Origin"] == "*"
-    page = api.get(f"/c/{coupon['payload']}", headers={"Origin": "https://anyone.example", "Accept": "application/json"})
+    page = api.get(f"/c/{coupon['payload']}",
+                   headers={"Origin": "https://anyone.example", "Accept": "application/json"})
     assert page.status_code == 200 and page.headers["Access-Control-Allow-Origin"] == "*"
     assert page.get_json()["parts"][0]["usable"] is True
 

@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from sqlalchemy import event
 
-from exchange import outages
+from exchange.db import outages
 from exchange.extensions import limiter
 
 

@@ -52,7 +52,7 @@ def test_a_suspended_owners_offer_issues_nothing(api, world, app):
     ways = ways_to_issue(api, world, world.offer["id"])
     assert api.post(f"/api/v1/operator/merchants/{world.maternity.id}/suspend",
                     app.config["OPERATOR_KEY"]).status_code == 200
-    for way, issue in ways.items():
+    for issue in ways.values():
         assert_problem(issue(), 409, "owner_suspended")
 
 

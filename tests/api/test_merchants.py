@@ -6,8 +6,8 @@ from tests.helpers import assert_problem
 
 
 def test_registration_returns_the_merchant_and_a_key_shown_once(api):
-    r = api.post("/api/v1/merchants", json={"name": "贝贝童车馆", "categories": ["stroller"], "price_tier": 3, "scale": "small",
-                                            "city": "杭州"})
+    r = api.post("/api/v1/merchants", json={"name": "贝贝童车馆", "categories": ["stroller"], "price_tier": 3,
+                                            "scale": "small", "city": "杭州"})
     assert r.status_code == 201
     body = r.get_json()
     assert body["merchant"]["name"] == "贝贝童车馆"

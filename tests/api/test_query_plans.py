@@ -4,13 +4,13 @@ SQLite uses a partial index only when the query repeats the index's WHERE term; 
 redemption scanned the whole partnerships table (found by profiling the money path).
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from exchange.redemptions.checks import _coupon_in_context
+from exchange.coupons.context import coupon_in_context as _coupon_in_context
 
-NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
 PARAMS = {"code": "ABCD2345", "coupon_id": 1, "token": "x.y.z", "now": NOW}
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from exchange.coupons.models import Coupon
 from exchange.ledger.models import LedgerEntry
-from exchange.ledger.services import check_ledger
 from exchange.redemptions.models import Redemption, Reversal
+from exchange.redemptions.reconciliation import check_ledger
 from tests.helpers import make_offer
 
 

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from exchange.audit import AuditEvent
 from exchange.ledger.models import LedgerEntry
-from exchange.ledger.services import check_ledger
 from exchange.redemptions.models import Redemption
+from exchange.redemptions.reconciliation import check_ledger
 from tests.helpers import assert_problem, make_offer, partner_up
 
 
@@ -232,12 +232,10 @@ def test_ledger_rows_cannot_be_changed(api, world, session):
 
     coupon = issue(api, world)
     redeem(api, world.maternity.terminal_key, coupon["payload"])
-    with pytest.raises(DBAPIError):
-        with session.begin_nested():
-            session.execute(update(LedgerEntry).values(amount=1))
-    with pytest.raises(DBAPIError):
-        with session.begin_nested():
-            session.execute(LedgerEntry.__table__.delete())
+    with pytest.raises(DBAPIError), session.begin_nested():
+        session.execute(update(LedgerEntry).values(amount=1))
+    with pytest.raises(DBAPIError), session.begin_nested():
+        session.execute(LedgerEntry.__table__.delete())
 
 
 def test_a_co_funded_offer_records_the_distributors_share(api, world, session):
@@ -335,7 +333,7 @@ def test_a_write_that_fails_after_the_use_is_taken_leaves_nothing_and_the_retry_
     whole redemption must still roll back, the use included."""
     from exchange import audit
     from exchange.coupons.models import Coupon
-    from exchange.idempotency import IdempotencyRecord
+    from exchange.db.idempotency import IdempotencyRecord
     from exchange.ledger.models import LedgerTransaction
 
     coupon = issue(api, world)

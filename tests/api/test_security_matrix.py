@@ -15,8 +15,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from exchange.db.base import Base
 from exchange.extensions import db
-from exchange.orm import Base
 from tests.helpers import assert_problem
 
 # Path parameters that are not object ids: they are read in the caller's own scope.
@@ -84,7 +84,7 @@ def objects(api, app, world):
     from datetime import timedelta
 
     from exchange import clock
-    from exchange.settlement.periods import Period
+    from exchange.periods import Period
 
     this_month = Period.containing(clock.now(), app.config["SETTLEMENT_TZ"])
     clock.set_now(this_month.ends_at(app.config["SETTLEMENT_TZ"]) + timedelta(hours=1))
@@ -146,7 +146,7 @@ def test_another_merchants_objects_are_indistinguishable_from_missing_ones(api, 
     spec = _spec(api)
     unknown = {name for _, _, _, names in _object_routes(spec) for name in names} - set(objects) - CALLER_SCOPED
     assert not unknown, f"add a real object for path parameters {unknown} to the `objects` fixture"
-    missing = {**{name: 999_999 for name in objects}, "code": "ZZZZ-ZZZZ-ZZZZZ", "period": "2020-01"}
+    missing = {**dict.fromkeys(objects, 999999), "code": "ZZZZ-ZZZZ-ZZZZZ", "period": "2020-01"}
     before = _table_counts()
     probed = 0
     for method, path, op, _ in _object_routes(spec):
@@ -313,8 +313,10 @@ def test_jwt_attacks_at_the_till_are_refused_and_write_nothing(api, app, world):
         "alg none": (f"{b64({'alg': 'none', 'typ': 'cpn', 'kid': kid})}.{payload}.", 400),
         "HS256 with the public key": (jwt.encode(claims, current.public_key.public_bytes_raw(), algorithm="HS256",
                                                  headers={"kid": kid, "typ": "cpn"}), 400),
-        "injected kid (path)": (f"{b64({'alg': 'EdDSA', 'typ': 'cpn', 'kid': '../../../dev/null'})}.{payload}.{signature}", 400),
-        "injected kid (SQL)": (f"{b64({'alg': 'EdDSA', 'typ': 'cpn', 'kid': kid + chr(39) + ' OR 1=1 --'})}.{payload}.{signature}", 400),
+        "injected kid (path)": (f"{b64({'alg': 'EdDSA', 'typ': 'cpn', 'kid': '../../../dev/null'})}."
+                                f"{payload}.{signature}", 400),
+        "injected kid (SQL)": (f"{b64({'alg': 'EdDSA', 'typ': 'cpn', 'kid': kid + chr(39) + ' OR 1=1 --'})}."
+                               f"{payload}.{signature}", 400),
         "kid as an object": (f"{b64({'alg': 'EdDSA', 'typ': 'cpn', 'kid': {'$ne': ''}})}.{payload}.{signature}", 400),
         "wrong typ, genuine signature": (signed(claims, typ="JWT"), 400),
         "expired, genuine signature": (signed({**claims, "exp": 1_000_000_000}), 410),

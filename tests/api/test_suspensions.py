@@ -4,9 +4,8 @@ disputed pair waits for the operator; what it owes is still due. Its own tills a
 
 import pytest
 
-from exchange.ledger.services import check_ledger
-from tests.api.test_settlements import Month, at, month  # noqa: F401  (the three partners' month)
-from tests.helpers import assert_problem
+from exchange.redemptions.reconciliation import check_ledger
+from tests.helpers import Month, assert_problem, at
 
 
 def _suspend(m: Month, who, action="suspend"):

@@ -7,8 +7,7 @@ import uuid
 
 import pytest
 
-from tests.api.test_settlements import at, month  # noqa: F401  (three partners' October)
-from tests.helpers import assert_problem, offer_body
+from tests.helpers import assert_problem, at, offer_body
 
 HINT = "integer fen: ¥29.90 = 2990"
 
@@ -53,7 +52,7 @@ def test_an_amount_in_yuan_or_as_text_is_refused_with_the_hint(api, world, sent)
 
 MONEY_FIELDS = {"amount", "max_amount", "min_spend", "budget", "budget_spent", "order_amount", "discount",
                 "payable", "paid_amount", "refunded_amount", "refund_amount", "monthly_cap", "commission_clawback",
-                "cofunding_returned", "clawed_back", "returned", "payable", "net", "net_position", "carried_in",
+                "cofunding_returned", "clawed_back", "returned", "net", "net_position", "carried_in",
                 "carried_forward", "min_transfer", "sales_amount", "adjustment_amount", "held"}
 
 

@@ -102,8 +102,8 @@ def fresh_db_url(base_db_url, tmp_path):
 def assert_ledger_whole(url: str) -> None:
     from sqlalchemy.orm import Session
 
-    from exchange.extensions import make_engine
-    from exchange.ledger.services import check_ledger
+    from exchange.db.engine import make_engine
+    from exchange.redemptions.reconciliation import check_ledger
 
     engine = make_engine(url)
     try:

@@ -122,11 +122,12 @@ def test_max_coupons_and_per_customer_holdings_are_never_exceeded_by_concurrent_
         stroller, maternity = _pair(server, commission={"type": "percent", "rate_bps": 500})
         capped = _offer(server, maternity, max_coupons=5)
         path = f"/api/v1/offers/{capped['id']}/coupons"
-        tally = Counter(_at_once(TILLS, lambda i: server.request("POST", path, {"count": 1}, stroller["key"])))
+        tally = Counter(_at_once(TILLS, lambda i, path=path, stroller=stroller: server.request(
+            "POST", path, {"count": 1}, stroller["key"])))
         assert tally == {(201, None): 5, (409, "max_coupons_reached"): TILLS - 5}, tally
 
         limited = _offer(server, maternity, per_customer_limit=2)
         path = f"/api/v1/offers/{limited['id']}/coupons"
-        tally = Counter(_at_once(TILLS, lambda i: server.request(
+        tally = Counter(_at_once(TILLS, lambda i, path=path, stroller=stroller: server.request(
             "POST", path, {"count": 1, "customer_ref": "tel:13900000000"}, stroller["key"])))
         assert tally == {(201, None): 2, (409, "customer_limit_reached"): TILLS - 2}, tally

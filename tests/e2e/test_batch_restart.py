@@ -52,7 +52,7 @@ def test_kill_9_mid_batch_then_restart_issues_exactly_the_count(fresh_db_url, tm
 def _issued_now(url, batch_id):
     from sqlalchemy import text
 
-    from exchange.extensions import make_engine
+    from exchange.db.engine import make_engine
 
     engine = make_engine(url)
     with engine.connect() as conn:

@@ -11,12 +11,12 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from exchange.settlement.periods import Period
+from exchange.periods import Period
 from tests.e2e.conftest import start_server, stop_server
 from tests.e2e.world import _ok, register
 
@@ -93,4 +93,4 @@ def _aware(value):
     """A stored instant: timezone-aware on PostgreSQL, naive UTC text on SQLite."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import text
 
-from exchange.extensions import make_engine
+from exchange.db.engine import make_engine
 from tests.e2e.conftest import start_server, stop_server
 from tests.e2e.world import issue, stroller_and_maternity
 

@@ -26,7 +26,8 @@ def demo_world(server) -> dict:
     keys = server.env["EXCHANGE_SIGNING_KEY_DIR"] + "/../demo-keys.env"
     result = server.flask("exchange", "demo", "--keys-file", keys)
     assert result.returncode == 0, result.stderr
-    values = dict(line.removeprefix("export ").split("=", 1) for line in open(keys).read().splitlines())
+    with open(keys) as f:
+        values = dict(line.removeprefix("export ").split("=", 1) for line in f.read().splitlines())
     return {name: {"id": int(values[f"{name}_ID"]), "key": values[f"{name}_KEY"],
                    "till": values[f"{name}_TERMINAL_KEY"]} for name in ("STROLLER", "MATERNITY", "TOYS")}
 

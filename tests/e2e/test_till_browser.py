@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC
 
 import pytest
 
@@ -14,7 +15,16 @@ from tests.databases import fresh_database
 from tests.e2e.conftest import start_server, stop_server
 from tests.e2e.fake_camera import write_y4m
 from tests.e2e.till_browser import (
-    CHROMIUM, LAUNCH_ARGS, PHONE, TABLET, demo_shop, new_pairing, ok, pair_by_typing, screenshot, watch,
+    CHROMIUM,
+    LAUNCH_ARGS,
+    PHONE,
+    TABLET,
+    demo_shop,
+    new_pairing,
+    ok,
+    pair_by_typing,
+    screenshot,
+    watch,
 )
 from tests.e2e.world import issue
 
@@ -233,11 +243,12 @@ def test_refusals_are_told_in_chinese(server, shop, browser, tmp_path):
 def _stroller_coupon(server, shop):
     """A coupon redeemable at the stroller shop (its own offer), handed out by the maternity
     store: not accepted at the maternity store's till."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     offer = ok(server.request("POST", "/api/v1/offers", {
-        "title": "满300减50 童车", "discount": {"type": "amount", "amount": 5000}, "min_spend": 30000, "currency": "CNY",
+        "title": "满300减50 童车", "discount": {"type": "amount", "amount": 5000}, "min_spend": 30000,
+        "currency": "CNY",
         "valid_from": (now - timedelta(days=1)).isoformat(), "valid_until": (now + timedelta(days=30)).isoformat()},
         shop["stroller"]["key"]))
     return issue(server, shop["maternity"], offer)[0]

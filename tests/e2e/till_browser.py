@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -79,7 +80,7 @@ def demo_shop(server) -> dict:
     """What a newcomer has after `make run` and the README's walk-through: the demo world (its
     keys, and the pairing link it printed for the maternity store's till), the stroller shop
     and the maternity store partnered, and the maternity store's ¥30-off offer."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     demo = server.flask("exchange", "demo", "--if-empty")
     assert demo.returncode == 0, demo.stderr
@@ -87,12 +88,13 @@ def demo_shop(server) -> dict:
                if "=" in line and not line.startswith((" ", "#")))
     link = next(line.strip() for line in demo.stdout.splitlines() if "/till/#pair=" in line)
     stroller = {"id": int(env["STROLLER_ID"]), "key": env["STROLLER_KEY"], "store_id": int(env["STROLLER_STORE_ID"])}
-    maternity = {"id": int(env["MATERNITY_ID"]), "key": env["MATERNITY_KEY"], "store_id": int(env["MATERNITY_STORE_ID"])}
+    maternity = {"id": int(env["MATERNITY_ID"]), "key": env["MATERNITY_KEY"],
+                 "store_id": int(env["MATERNITY_STORE_ID"])}
     partnership = ok(server.request("POST", "/api/v1/partnerships", {
         "partner_id": maternity["id"], "commission": {"type": "percent", "rate_bps": 500}, "currency": "CNY"},
         stroller["key"]))
     ok(server.request("POST", f"/api/v1/partnerships/{partnership['id']}/accept", None, maternity["key"]), 200)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     offer = ok(server.request("POST", "/api/v1/offers", {
         "title": "满200减30 孕婴好物", "discount": {"type": "amount", "amount": 3000}, "min_spend": 20000,
         "currency": "CNY", "valid_from": now.isoformat(), "valid_until": (now + timedelta(days=30)).isoformat()},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 def _ok(result, status=201):
@@ -29,7 +29,7 @@ def stroller_and_maternity(server, *, max_coupons=None):
         "partner_id": maternity["id"], "commission": {"type": "percent", "rate_bps": 500},
         "currency": "CNY"}, stroller["key"]))
     _ok(server.request("POST", f"/api/v1/partnerships/{p['id']}/accept", None, maternity["key"]), 200)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     offer = _ok(server.request("POST", "/api/v1/offers", {
         "title": "满200减30 孕婴好物", "discount": {"type": "amount", "amount": 3000}, "min_spend": 20000,
         "currency": "CNY", "valid_from": (now - timedelta(days=1)).isoformat(),

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -6,7 +6,7 @@ from exchange import clock
 
 
 def test_now_is_timezone_aware_utc():
-    assert clock.now().tzinfo == timezone.utc
+    assert clock.now().tzinfo == UTC
 
 
 def test_sandbox_clock_starts_at_the_given_time_and_runs_on():
@@ -19,7 +19,7 @@ def test_sandbox_clock_starts_at_the_given_time_and_runs_on():
 
 
 def test_advance_moves_the_clock():
-    clock.set_now(datetime(2026, 11, 1, tzinfo=timezone.utc))
+    clock.set_now(datetime(2026, 11, 1, tzinfo=UTC))
     clock.advance(timedelta(days=30))
     assert clock.now().month == 12
 
@@ -35,7 +35,7 @@ def test_app_start_reads_exchange_now():
         config = {"NOW": "2026-10-31T15:59:00Z"}
 
     clock.init_app(App)
-    assert abs(clock.now() - datetime(2026, 10, 31, 15, 59, tzinfo=timezone.utc)) < timedelta(seconds=5)
+    assert abs(clock.now() - datetime(2026, 10, 31, 15, 59, tzinfo=UTC)) < timedelta(seconds=5)
 
 
 def test_processes_started_apart_share_the_masters_anchor_so_their_clocks_agree():
@@ -48,5 +48,5 @@ def test_processes_started_apart_share_the_masters_anchor_so_their_clocks_agree(
 
     clock.init_app(Worker)
     elapsed = timedelta(seconds=time.time() - anchor)
-    expected = datetime(2026, 10, 31, 15, 59, tzinfo=timezone.utc) + elapsed
+    expected = datetime(2026, 10, 31, 15, 59, tzinfo=UTC) + elapsed
     assert abs(clock.now() - expected) < timedelta(milliseconds=50)

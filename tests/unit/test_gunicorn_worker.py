@@ -6,7 +6,7 @@ import json
 import logging
 import socket
 
-from exchange.gunicorn_worker import ProblemThreadWorker, problem_page
+from exchange.http.gunicorn_worker import ProblemThreadWorker, problem_page
 
 
 def _worker():

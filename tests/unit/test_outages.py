@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy import exc as sa_exc
 
-from exchange import outages
-from exchange.outages import NOT_WRITABLE, UNAVAILABLE, database_outage
+from exchange.db import outages
+from exchange.db.outages import NOT_WRITABLE, UNAVAILABLE, database_outage
 from tests.e2e.conftest import free_port
 
 
@@ -87,7 +87,8 @@ def test_an_outage_hidden_by_a_failure_while_handling_it_is_found(database):
         try:
             conn.execute("INSERT INTO t VALUES (2)")
         except sqlite3.Error:
-            raise RuntimeError("cleanup failed")
+            # `from None`: the database error is left only in __context__, the hidden cause under test.
+            raise RuntimeError("cleanup failed") from None
 
     assert database_outage(_raised(write_then_fail_to_clean_up)) == NOT_WRITABLE
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exchange.settlement.periods import BadPeriod, Period
+from exchange.periods import BadPeriod, Period
 
-UTC = timezone.utc
+UTC = UTC
 ZONES = ["Asia/Shanghai", "UTC", "America/New_York", "Europe/London", "Australia/Lord_Howe",
          "Asia/Kathmandu", "Pacific/Chatham"]
 

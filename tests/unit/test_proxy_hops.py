@@ -3,8 +3,8 @@ limits (failed authentications above all) count clients, not the load balancer."
 
 from flask import Flask
 
-from exchange.ratelimits import client_address
-from exchange.web import trust_proxies
+from exchange.http.ratelimits import client_address
+from exchange.http.web import trust_proxies
 
 
 def _app(hops: int) -> Flask:

@@ -9,8 +9,8 @@ import time
 from flask import Flask
 from limits import parse
 
-from exchange import ratelimit_store
-from exchange.ratelimit_store import Limiter, storage_options
+from exchange.http import ratelimit_store
+from exchange.http.ratelimit_store import Limiter, storage_options
 from tests.e2e.helper_servers import RedisServer
 
 

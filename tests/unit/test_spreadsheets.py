@@ -7,7 +7,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from exchange.spreadsheets import INSTANT, INTEGER, MONEY, Column, Line, csv_chunks, write_xlsx
+from exchange.files.spreadsheets import INSTANT, INTEGER, MONEY, Column, Line, csv_chunks, write_xlsx
 from tests.helpers import csv_rows
 
 BEIJING = timezone(timedelta(hours=8))

@@ -1,6 +1,6 @@
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jwt
 import pytest
@@ -18,12 +18,12 @@ def test_a_header_pyjwt_refuses_is_a_malformed_payload_not_a_500(kid):
     """Found by the security matrix: a non-string `kid` made PyJWT raise past the handler."""
     token = f"{_b64({'alg': 'EdDSA', 'typ': 'cpn', 'kid': kid})}.{_b64({'c': 1, 'exp': 9999999999})}.c2ln"
     with pytest.raises(TokenRefused) as refused:
-        verify(token, {}, now=datetime.now(timezone.utc))
+        verify(token, {}, now=datetime.now(UTC))
     assert refused.value.code in ("malformed_payload", "invalid_signature")
 
 
 KEY = Ed25519PrivateKey.generate()
-NOW = datetime(2026, 11, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def _signed(payload: bytes, typ: str = COUPON_TYP) -> str:

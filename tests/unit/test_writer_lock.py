@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from exchange.extensions import WriterLock
+from exchange.db.writer_lock import WriterLock
 
 
 def _free_for_another_process(path) -> bool:

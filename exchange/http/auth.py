@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from flask import current_app, g, request
 from sqlalchemy import bindparam, select
 
-from .errors import Forbidden, Unauthorized
-from .extensions import db
-from .prepared import Prepared
+from ..db.statements import Compiled
+from ..errors import Forbidden, Unauthorized
+from ..extensions import db
 from .ratelimits import count_failed_authentication, refuse_throttled_address
 
 KEY_PREFIX = {"merchant": "mk", "terminal": "tk"}
@@ -59,9 +59,9 @@ def format_key(kind: str, key_id: int, secret: str) -> str:
 
 @functools.cache
 def _key_query():
-    from .merchants.models import ApiKey, Merchant
+    from ..merchants.models import ApiKey, Merchant
 
-    return Prepared(select(ApiKey.kind, ApiKey.merchant_id, ApiKey.store_id, ApiKey.secret_hash,
+    return Compiled(select(ApiKey.kind, ApiKey.merchant_id, ApiKey.store_id, ApiKey.secret_hash,
                            ApiKey.revoked_at, Merchant.status).join(Merchant, Merchant.id == ApiKey.merchant_id)
                     .where(ApiKey.id == bindparam("key_id")))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 _PERIOD_RE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
@@ -48,7 +48,7 @@ class Period:
 
     def starts_at(self, tz: str | ZoneInfo) -> datetime:
         """The first instant of the month, in UTC."""
-        return datetime(self.year, self.month, 1, tzinfo=_zone(tz)).astimezone(timezone.utc)
+        return datetime(self.year, self.month, 1, tzinfo=_zone(tz)).astimezone(UTC)
 
     def ends_at(self, tz: str | ZoneInfo) -> datetime:
         """The first instant after the month, in UTC (periods are half-open)."""
@@ -57,3 +57,16 @@ class Period:
 
 def _zone(tz: str | ZoneInfo) -> ZoneInfo:
     return tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
+
+
+_settlement_zone = "Asia/Shanghai"
+
+
+def zone() -> str:
+    """The settlement timezone (`SETTLEMENT_TZ`): months are cut in it, times are said in it."""
+    return _settlement_zone
+
+
+def init_app(app) -> None:
+    global _settlement_zone
+    _settlement_zone = app.config["SETTLEMENT_TZ"]

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import http
+import json
+
+import marshmallow as ma
 from apispec import BasePlugin
+from flask_smorest import Api as _SmorestApi
+from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest.utils import prepare_response
 from werkzeug.routing import BaseConverter
 
 from .fields import MAX_ID
+from .problems import PROBLEM_JSON, ProblemSchema
 
 
 class IdConverter(BaseConverter):
@@ -75,3 +83,43 @@ def file_response(content_type: str, description: str, extra: dict | None = None
     binary = {"type": "string"} if textual else {"type": "string", "format": "binary"}
     return {"responses": {"200": {"description": description, "content": {content_type: {"schema": binary}}},
                           **(extra or {})}}
+
+
+class Api(_SmorestApi):
+    """flask-smorest, documenting every error response as problem+json (SPEC §4.7)."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def init_app(self, app, *args, **kwargs):
+        # Query strings are held to the same rule as bodies: an unknown parameter (a misspelt
+        # `?rolee=distributor`) is refused with 422, as the OpenAPI document says
+        # (`additionalProperties: false`), instead of being silently ignored.
+        parser = SmorestBlueprint.ARGUMENTS_PARSER
+        parser.DEFAULT_UNKNOWN_BY_LOCATION = {**parser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE}
+        # JSON nested thousands deep (a few KB: `[[[[…`) makes the decoder recurse past Python's
+        # limit; that is malformed input (400), not a server error. Routes hold this parser
+        # instance since import, so the hook goes on the instance.
+        if not getattr(parser, "_depth_guarded", False):
+            raw_load_json = parser._raw_load_json
+
+            def _raw_load_json(req):
+                try:
+                    return raw_load_json(req)
+                except RecursionError:
+                    raise json.JSONDecodeError("JSON nested too deeply", "[", 0) from None
+
+            parser._raw_load_json, parser._depth_guarded = _raw_load_json, True
+        super().init_app(app, *args, **kwargs)
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            content_type = self.DEFAULT_RESPONSE_CONTENT_TYPE
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                content_type = PROBLEM_JSON
+            prepare_response(response, self.spec, content_type)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Error (RFC 9457 problem details)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)

@@ -28,7 +28,7 @@ from typing import BinaryIO
 import defusedcsv.csv as defused_csv
 import xlsxwriter
 
-from .money import CURRENCIES, major_units
+from ..money import CURRENCIES, major_units
 
 TEXT, INTEGER, MONEY, INSTANT = "text", "integer", "money", "instant"
 BOM = "\ufeff"
@@ -108,7 +108,7 @@ def write_xlsx(out: BinaryIO, sheet: str, columns: list[Column], lines: Iterable
     workbook.close()
 
 
-def _xlsx_cell(worksheet, row: int, col: int, column: Column, line: Line, formats: "_Formats") -> None:
+def _xlsx_cell(worksheet, row: int, col: int, column: Column, line: Line, formats: _Formats) -> None:
     value = line.values.get(column.name)
     if value is None or value == "":
         if line.total:

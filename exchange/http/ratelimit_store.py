@@ -18,7 +18,7 @@ from typing import TypeVar
 import flask_limiter
 from limits.strategies import RateLimiter
 
-log = logging.getLogger("exchange.ratelimits")
+log = logging.getLogger("exchange.http.ratelimits")
 T = TypeVar("T")
 # A store that is down must cost a request little: connection refused is immediate, but an
 # address that does not answer would otherwise hold each request for the OS's connect timeout.

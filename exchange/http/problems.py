@@ -12,7 +12,7 @@ import marshmallow as ma
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
-from .errors import DomainError
+from ..errors import DomainError
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("exchange.errors")
@@ -158,7 +158,33 @@ def _retry_after(error: HTTPException) -> dict:
     return {"Retry-After": str(seconds)}
 
 
+def register_database_errors(app: Flask, database) -> None:
+    """A database outage (see `exchange.db.outages`) is 503 with Retry-After, and this process's
+    connections to `database` are dropped; any other database error is a bug (500)."""
+    import sqlite3
+
+    import psycopg
+    from sqlalchemy import exc as sa_exc
+
+    from ..db import outages
+
+    def handle_database_error(error: Exception) -> Response:
+        kind = outages.database_outage(error)
+        if kind is None:
+            return handle_unexpected(error)
+        outages.note_failure(kind, error)
+        database.drop_connections()
+        return problem(503, kind, "Service Unavailable", outages.DETAIL[kind],
+                       retry_after=outages.RETRY_AFTER_SECONDS)
+
+    for error_class in (sa_exc.SQLAlchemyError, sqlite3.Error, psycopg.Error):
+        app.register_error_handler(error_class, handle_database_error)
+
+
 def register_error_handlers(app: Flask) -> None:
+    from ..extensions import db
+
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    register_database_errors(app, db)
     app.register_error_handler(Exception, handle_unexpected)

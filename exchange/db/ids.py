@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import String, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from .orm import Base
+from .base import Base
 
 
 class IdBlock(Base):

@@ -5,11 +5,13 @@ A redemption runs about ten small statements, hundreds of times a second per ser
 context, result metadata, events) against some 0.03 ms on the driver's cursor: more than
 SQLite's or PostgreSQL's own work on such a statement (measured: docs/benchmarks.md).
 
-So a `Prepared` statement is still written as SQLAlchemy Core and compiled by SQLAlchemy (one
+So a `Compiled` statement is still written as SQLAlchemy Core and compiled by SQLAlchemy (one
 schema, one dialect's SQL), and its parameters and results still go through SQLAlchemy's own
-column types (`UTCDateTime`, JSON); only the per-call machinery is skipped. It runs on the
-cursor of the session's own connection, inside the session's transaction, which the session
-still begins and commits. Everything off the hot path uses the session as usual.
+column types (`UTCDateTime`, JSON), through their public processors; only the per-call machinery
+is skipped. It runs on the cursor of the session's own connection, inside the unit of work's
+transaction, after the session's pending changes are flushed. Used where the benchmark shows it
+pays: authentication (every request) and the redemption's own statements (idempotency, limits,
+ledger, audit). Everything else uses the session as usual.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class _Form:
     convert_out: tuple[Any, ...]        # per result column: the type's result processor or None
 
 
-class Prepared:
+class Compiled:
     """A Core statement to run many times: `first`, `scalar`, `count`, `run`, `run_many`."""
 
     def __init__(self, statement, *, per_dialect: dict[str, Any] | None = None):
@@ -46,7 +48,7 @@ class Prepared:
         self._forms: dict[str, _Form] = {}
 
     @classmethod
-    def per_dialect(cls, statements: dict[str, Any]) -> Prepared:
+    def per_dialect(cls, statements: dict[str, Any]) -> Compiled:
         """One statement per dialect name (e.g. each dialect's own `INSERT … ON CONFLICT`)."""
         return cls(None, per_dialect=statements)
 
@@ -81,6 +83,9 @@ class Prepared:
         return None if row is None else row[0]
 
     def _form_and_cursor(self, session: Session):
+        # The ORM's pending changes go first, so a compiled statement sees what the session
+        # holds (and a row the session adds is never written after one that refers to it).
+        _session(session).flush()
         dialect, driver_connection = _in_transaction(session)
         form = self._forms.get(dialect.name) or self._compile(dialect)
         return form, driver_connection.cursor()
@@ -95,9 +100,9 @@ class Prepared:
         form = _Form(
             sql=compiled.string, names=names, positional=positional,
             defaults={name: bind.effective_value for name, bind in binds.items() if not bind.required},
-            convert_in=tuple(binds[name].type._cached_bind_processor(dialect) for name in names),
+            convert_in=tuple(bind_processor(binds[name].type, dialect) for name in names),
             row=namedtuple("Row", [c.key for c in columns]) if columns else None,
-            convert_out=tuple(c.type._cached_result_processor(dialect, None) for c in columns))
+            convert_out=tuple(result_processor(c.type, dialect) for c in columns))
         self._forms[dialect.name] = form
         return form
 
@@ -106,13 +111,24 @@ class Prepared:
         values = {**form.defaults, **params} if form.defaults else params
         # A parameter the caller left out raises KeyError naming it.
         converted = [values[name] if convert is None else convert(values[name])
-                     for name, convert in zip(form.names, form.convert_in)]
-        return tuple(converted) if form.positional else dict(zip(form.names, converted))
+                     for name, convert in zip(form.names, form.convert_in, strict=True)]
+        return tuple(converted) if form.positional else dict(zip(form.names, converted, strict=True))
 
     @staticmethod
     def _row(form: _Form, raw):
         return form.row._make(value if convert is None else convert(value)
-                              for convert, value in zip(form.convert_out, raw))
+                              for convert, value in zip(form.convert_out, raw, strict=True))
+
+
+def bind_processor(type_, dialect):
+    """What SQLAlchemy does to a value of `type_` before the driver gets it (public API: the
+    type's implementation for the dialect), or None."""
+    return type_.dialect_impl(dialect).bind_processor(dialect)
+
+
+def result_processor(type_, dialect):
+    """What SQLAlchemy does to a value of `type_` the driver returns, or None."""
+    return type_.dialect_impl(dialect).result_processor(dialect, None)
 
 
 def _in_transaction(session: Session):
@@ -156,13 +172,13 @@ def _session(session) -> Session:
     return session() if isinstance(session, scoped_session) else session
 
 
-_CONNECTION = "prepared.connection"
-_PIPELINE = "prepared.pipeline"
+_CONNECTION = "exchange.compiled.connection"
+_PIPELINE = "exchange.compiled.pipeline"
 
 
-def insert_row(table) -> Prepared:
+def insert_row(table) -> Compiled:
     """INSERT of one row of `table`, every column but `id` given, RETURNING the new `id`."""
-    return Prepared(insert(table).values(row_values(table)).returning(table.c.id))
+    return Compiled(insert(table).values(row_values(table)).returning(table.c.id))
 
 
 def row_values(table) -> dict:

@@ -13,9 +13,9 @@ from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import outages
+from ..db import outages
+from ..extensions import api, db, limiter
 from .problems import problem
-from .extensions import api, db, limiter
 
 health = SmorestBlueprint("health", __name__, description="Service health")
 docs_files = Blueprint("docs_files", __name__)

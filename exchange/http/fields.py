@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import timezone
+from datetime import UTC
 
 import marshmallow as ma
 
-from .money import CURRENCIES, FEN_HINT, MAX_AMOUNT
+from ..money import CURRENCIES, FEN_HINT, MAX_AMOUNT
 
 
 class StrictInteger(ma.fields.Integer):
@@ -92,7 +92,7 @@ class AwareDateTime(ma.fields.AwareDateTime):
         super().__init__(format="iso", **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).astimezone(timezone.utc)
+        return super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
 
 
 class StrictSchema(ma.Schema):

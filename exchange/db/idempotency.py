@@ -20,19 +20,17 @@ and its stored response never part, and a request that dies leaves no half-claim
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime, timedelta
 
-from flask import Response, request
 from sqlalchemy import String, Text, UniqueConstraint, bindparam, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from . import clock
-from .errors import DomainError
-from .orm import Base, transaction
-from .prepared import Prepared, row_values
+from .. import clock
+from ..errors import DomainError
+from .base import Base
+from .statements import Compiled, row_values
 
 RETENTION = timedelta(hours=48)
 MAX_KEY = 255
@@ -66,23 +64,8 @@ class Replay(Exception):
         self.status, self.body = status, body
 
 
-class _KeyTaken(Exception):
+class KeyTaken(Exception):
     """Another transaction stored the key first (a backstop: `claim` normally sees it)."""
-
-
-def idempotency_key() -> str:
-    key = request.headers.get("Idempotency-Key", "")
-    if not key:
-        raise DomainError("Send an `Idempotency-Key` header (e.g. a UUID) with every money-moving "
-                          "request, and the same key when you retry it.", code="idempotency_key_missing")
-    if len(key) > MAX_KEY or not key.isprintable() or not key.isascii():
-        raise DomainError("The Idempotency-Key must be 1–255 printable ASCII characters.",
-                          code="idempotency_key_invalid")
-    return key
-
-
-def fingerprint(body: dict, path: str) -> str:
-    return hashlib.sha256(json.dumps([path, body], sort_keys=True, default=str).encode()).hexdigest()
 
 
 class Once:
@@ -91,6 +74,7 @@ class Once:
     def __init__(self, merchant_id: int, key: str, request_hash: str, status: int, dump):
         self.merchant_id, self.key, self.request_hash = merchant_id, key, request_hash
         self.status, self.dump = status, dump
+        self.settled = False  # an answer is stored (or found) for the key: nothing more to store
 
     def claim(self, session: Session) -> None:
         """First thing in the transaction: raise `Replay` or `KeyUnusable` if the key is used."""
@@ -109,19 +93,27 @@ class Once:
         """Last thing in the transaction: the response, stored under the key; returns its JSON."""
         body = json.dumps(self.dump(result), ensure_ascii=False, default=str)
         if not self._store(session, self.status, body):
-            raise _KeyTaken()
+            raise KeyTaken()
+        self.settled = True
         return body
 
     def store_refusal(self, error: DomainError) -> None:
-        from .problems import problem_body
+        """After the refused work rolled back: the refusal, stored under the key (or, if another
+        request with the key stored its answer in between, `Replay` of that)."""
+        from ..http.problems import problem_body
+        from .unit_of_work import unit_of_work
 
-        with transaction() as session:
-            if not self._store(session, error.status, json.dumps(problem_body(error), ensure_ascii=False)):
-                self._answer_if_used(session)
+        self.settled = True
+        with unit_of_work() as uow:
+            if not self._store(uow.session, error.status, json.dumps(problem_body(error), ensure_ascii=False)):
+                self._answer_if_used(uow.session)
 
     def answer_stored(self) -> None:
-        with transaction() as session:
-            self._answer_if_used(session)
+        """Raise `Replay` if the key's answer is stored by now."""
+        from .unit_of_work import unit_of_work
+
+        with unit_of_work() as uow:
+            self._answer_if_used(uow.session)
 
     def _answer_if_used(self, session: Session) -> None:
         self._answer(session, _FIND.first(session, {"merchant_id": self.merchant_id, "key": self.key}))
@@ -151,53 +143,28 @@ class Once:
 
 R = IdempotencyRecord
 # Every redemption runs these: compiled once (see `prepared`).
-_FIND = Prepared(select(R.id, R.request_hash, R.response_status, R.response_body, R.created_at).where(
+_FIND = Compiled(select(R.id, R.request_hash, R.response_status, R.response_body, R.created_at).where(
     R.merchant_id == bindparam("merchant_id"), R.key == bindparam("key")))
-_INSERT_NEW = Prepared.per_dialect({dialect.dialect.name: dialect.insert(R.__table__).values(
+_INSERT_NEW = Compiled.per_dialect({dialect.dialect.name: dialect.insert(R.__table__).values(
     row_values(R.__table__)).on_conflict_do_nothing(index_elements=["merchant_id", "key"]).returning(R.id)
     for dialect in (postgresql, sqlite)})
-_LOCK_AND_FIND = Prepared(
+_LOCK_AND_FIND = Compiled(
     select(func.pg_try_advisory_xact_lock(func.hashtextextended(bindparam("name"), 0)).label("locked"),
            R.id, R.request_hash, R.response_status, R.response_body, R.created_at)
     .select_from(select(literal(1).label("one")).subquery().outerjoin(
         R, (R.merchant_id == bindparam("merchant_id")) & (R.key == bindparam("key")))))
 
 
-def run_idempotently(merchant_id: int, body: dict, status: int, dump, operation) -> Response:
-    """Answer a money-moving POST once per Idempotency-Key.
-
-    `operation(once)` opens its transaction, calls `once.claim(session)` first and returns
-    `once.seal(session, result)` last: `dump(result)` is stored with the key in that commit.
-    """
-    from .problems import PROBLEM_JSON
-
-    once = Once(merchant_id, idempotency_key(), fingerprint(body, request.path), status, dump)
-    try:
-        try:
-            return Response(operation(once), status, mimetype="application/json")
-        except _KeyTaken:
-            once.answer_stored()
-            raise KeyUnusable("A request with this Idempotency-Key is still being processed; "
-                              "retry shortly.", code="idempotency_in_progress", status=409) from None
-        except (KeyUnusable, Replay):
-            raise
-        except DomainError as error:
-            once.store_refusal(error)
-            raise
-    except Replay as replay:
-        mimetype = PROBLEM_JSON if replay.status >= 400 else "application/json"
-        response = Response(replay.body, replay.status, mimetype=mimetype)
-        response.headers["Idempotent-Replayed"] = "true"
-        return response
-
-
 def purge_expired(now: datetime | None = None) -> int:
     """Delete keys past their retention, a batch per transaction; how many were deleted."""
+    from .unit_of_work import unit_of_work
+
     cutoff = (now or clock.now()) - RETENTION
     R = IdempotencyRecord
     total = 0
     while True:
-        with transaction() as session:
+        with unit_of_work() as uow:
+            session = uow.session
             ids = select(R.id).where(R.created_at < cutoff).order_by(R.id).limit(PURGE_BATCH)
             deleted = session.execute(delete(R).where(R.id.in_(ids.scalar_subquery()))).rowcount
         total += deleted

@@ -5,7 +5,7 @@ address; failed authentications per address (`refuse_throttled_address`). Limits
 configuration on each request (`"off"` switches one off), and counted in
 `RATELIMIT_STORAGE_URI`: in memory per worker by default, in Redis (`EXCHANGE_REDIS_URL`) when
 several workers or servers must share one count — and in memory again while Redis is away
-(`exchange.ratelimit_store`).
+(`exchange.http.ratelimit_store`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from flask import Flask, current_app, request
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
 
-from .errors import TooManyRequests
-from .extensions import limiter
+from ..errors import TooManyRequests
+from ..extensions import limiter
 from .ratelimit_store import storage_options
 
 AUTH_FAILURES = "auth-failures"
