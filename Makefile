@@ -12,7 +12,7 @@ NODE_MODULES := node_modules/.installed
 # are build output (.gitignore).
 TILL_VENDOR := exchange/static/till/vendor
 
-.PHONY: run test audit test-sqlite test-postgresql bench system-deps runtime-deps till-vendor clean
+.PHONY: run test audit lint test-sqlite test-postgresql bench system-deps runtime-deps till-vendor clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,7 @@ run: $(VENV)/.runtime runtime-deps till-vendor
 ## The whole suite on SQLite, and on PostgreSQL too when EXCHANGE_TEST_DATABASE_URL is set.
 test: $(VENV)/.dev system-deps till-vendor
 	$(MAKE) --no-print-directory audit
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$EXCHANGE_TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgresql; \
 	 else echo "EXCHANGE_TEST_DATABASE_URL is not set: PostgreSQL run not requested"; fi
@@ -52,6 +53,10 @@ test: $(VENV)/.dev system-deps till-vendor
 ## Known vulnerabilities in the pinned dependencies (pip-audit); see docs/testing.md.
 audit: $(VENV)/.dev
 	$(BIN)/python scripts/audit_dependencies.py
+
+## ruff with the project's configuration (ruff.toml): 0 findings.
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
 
 test-sqlite: $(VENV)/.dev till-vendor
 	$(BIN)/pytest
