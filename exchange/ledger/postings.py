@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import (
+from .accounts import (
     ADJUSTMENT_PAYABLE,
     ADJUSTMENT_RECEIVABLE,
     COFUNDING_PAYABLE,

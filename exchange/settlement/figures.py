@@ -8,8 +8,7 @@ import json
 from collections import defaultdict
 
 from . import netting
-from .models import FLOW_KINDS
-from .netting import Flow, PairObligation
+from .netting import FLOW_KINDS, Flow, PairObligation
 
 
 class PositionsDoNotBalance(AssertionError):

@@ -15,9 +15,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db.base import Base
 
-# The obligation's figures by direction and kind, as stored columns: `<kind>_a_to_b` is what
-# merchant a owes merchant b of that kind.
-FLOW_KINDS = ("commission", "clawback", "cofunding", "cofunding_returned", "adjustment")
 
 
 class Settlement(Base):

@@ -20,6 +20,10 @@ MULTILATERAL = "multilateral"
 MODES = (BILATERAL, MULTILATERAL)
 
 
+# The kinds of what one merchant owes another; stored as `<kind>_a_to_b` / `<kind>_b_to_a` columns.
+FLOW_KINDS = ("commission", "clawback", "cofunding", "cofunding_returned", "adjustment")
+
+
 @dataclass
 class Flow:
     """What one merchant owes another in a period, by kind (all amounts ≥ 0 except adjustment)."""

@@ -18,8 +18,8 @@ from ..extensions import db
 from ..http.auth import Principal
 from . import netting
 from .figures import digest
-from .models import FLOW_KINDS, Confirmation
-from .netting import Flow, PairObligation, gross, positions
+from .models import Confirmation
+from .netting import FLOW_KINDS, Flow, PairObligation, gross, positions
 from .period_view import (
     held,
     latest_disputes,
