@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from hypothesis import strategies as st
+
 
 def half_up(value: Fraction) -> int:
     """`value` rounded to the nearest integer, halves away from zero (617.5 → 618, −0.5 → −1)."""
@@ -18,7 +20,7 @@ def bps_of(amount: int, rate_bps: int) -> int:
     return half_up(Fraction(amount * rate_bps, 10_000))
 
 
-def exact_halves(st):
+def exact_halves() -> st.SearchStrategy[tuple[int, int]]:
     """(numerator, denominator) pairs whose quotient ends in exactly one half, positive or
     negative: the one case that tells half-up from half-even or half-down, and which random
     integers almost never hit."""

@@ -11,7 +11,11 @@ from hypothesis import strategies as st
 
 from exchange.ledger import postings
 from exchange.ledger.models import (
-    ADJUSTMENT_PAYABLE, ADJUSTMENT_RECEIVABLE, COFUNDING_PAYABLE, COFUNDING_RECEIVABLE, COMMISSION_PAYABLE,
+    ADJUSTMENT_PAYABLE,
+    ADJUSTMENT_RECEIVABLE,
+    COFUNDING_PAYABLE,
+    COFUNDING_RECEIVABLE,
+    COMMISSION_PAYABLE,
     COMMISSION_RECEIVABLE,
 )
 from exchange.ledger.postings import Posting, balanced
