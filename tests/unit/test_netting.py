@@ -140,3 +140,45 @@ def test_nothing_is_paid_to_a_suspended_merchant_and_what_it_owes_is_still_paid(
         if merchant in suspended:
             paid = sum(t.amount for t in transfers if t.payer == merchant and t.currency == currency)
             assert paid == -positions(owing)[(currency, merchant)]
+
+
+def without_carry(obligations):
+    for o in obligations:
+        o.carried_in = 0
+    return obligations
+
+
+@settings(max_examples=200)
+@given(obligation_graphs().map(without_carry))
+def test_with_nothing_carried_a_position_is_all_that_is_owed_to_the_merchant_less_all_it_owes(obligations):
+    expected = defaultdict(int)
+    for o in obligations:
+        for payer, payee_ in ((o.a, o.b), (o.b, o.a)):
+            f = o.flow(payer)
+            owed = f.commission - f.clawback + f.cofunding - f.cofunding_returned + f.adjustment
+            expected[(o.currency, payee_)] += owed
+            expected[(o.currency, payer)] -= owed
+    settled = settle_pairs(obligations, 0)
+    for mode in (BILATERAL, MULTILATERAL):
+        after = apply(plan(settled, mode), {})
+        # A transfer's payee ends lower in `apply`'s books by what it received: flip the sign.
+        assert {k: -v for k, v in after.items() if v} == {k: v for k, v in expected.items() if v}
+
+
+@settings(max_examples=200)
+@given(obligation_graphs(), st.integers(0, 1000))
+def test_netting_never_moves_more_money_than_the_gross_debts_and_what_was_carried_in(obligations, min_transfer):
+    settled = settle_pairs(obligations, min_transfer)
+    for currency in {o.currency for o in settled}:
+        mine = [o for o in settled if o.currency == currency]
+        bilateral = sum(t.amount for t in plan(mine, BILATERAL))
+        multilateral = sum(t.amount for t in plan(mine, MULTILATERAL))
+        assert multilateral <= bilateral <= gross(mine)[1] + sum(abs(o.carried_in) for o in mine)
+
+
+@settings(max_examples=200)
+@given(obligation_graphs(), st.integers(0, 1000))
+def test_in_multilateral_netting_no_merchant_both_pays_and_is_paid(obligations, min_transfer):
+    transfers = plan(settle_pairs(obligations, min_transfer), MULTILATERAL)
+    payers = {(t.currency, t.payer) for t in transfers}
+    assert payers.isdisjoint({(t.currency, t.payee) for t in transfers})
