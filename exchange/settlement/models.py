@@ -16,7 +16,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..db.base import Base
 
 
-
 class Settlement(Base):
     """A closed month. Never recomputed (SPEC §4.4): its obligations are fixed at close, and
     whatever the ledger learns later lands in the next period."""
