@@ -139,10 +139,10 @@ def test_the_demo_world_lives_through_october_and_closes_it(fresh_db_url, tmp_pa
 
 KILL_DURING_CLOSE = """
 import os, signal, sys
-from exchange.settlement import services
+from exchange.settlement import closing
 def die(*args, **kwargs):  # the obligations are written, the transaction is not committed
     os.kill(os.getpid(), signal.SIGKILL)
-services.audit.record = die
+closing.audit.record = die
 from flask.cli import main
 sys.argv = ["flask", "--app", "wsgi", "exchange", "settle", "--period", "2026-10"]
 main()
