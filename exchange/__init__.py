@@ -60,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     from .categories.routes import blp as categories
     from .coupons.pages import blp as customer
     from .coupons.routes import blp as coupons
+    from .events.routes import blp as events
     from .merchants.routes import blp as merchants
     from .offers.routes import blp as offers
     from .partners.routes import blp as partners
@@ -69,7 +70,7 @@ def register_blueprints(app: Flask) -> None:
     from .till.routes import blp as tills
 
     for blueprint in (merchants, categories, partners, offers, coupons, customer, redemptions, settlements,
-                      reports, tills):
+                      reports, tills, events):
         api.register_blueprint(blueprint)
     app.register_blueprint(till_app)
 

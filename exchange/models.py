@@ -3,6 +3,7 @@
 from .audit import AuditEvent  # noqa: F401
 from .categories.models import Category, CategoryRelation, merchant_categories  # noqa: F401
 from .coupons.models import Coupon, CouponBatch, Pack  # noqa: F401
+from .events.models import Event, WebhookDelivery, WebhookEndpoint  # noqa: F401
 from .idempotency import IdempotencyRecord  # noqa: F401
 from .ids import IdBlock  # noqa: F401
 from .ledger.models import LedgerEntry, LedgerTransaction  # noqa: F401

@@ -8,6 +8,7 @@ from .. import audit, clock
 from ..auth import Principal
 from ..coupons.models import Coupon
 from ..errors import Conflict, DomainError, NotFound, Unprocessable
+from ..events import views as events
 from ..extensions import db
 from ..idempotency import Once
 from ..ledger import postings
@@ -85,6 +86,7 @@ def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str
             audit.record(session, actor=principal.actor, merchant_id=r.owner_id, action="coupon.redeemed",
                          subject_type="redemption", subject_id=r.id, coupon_id=r.coupon_id,
                          store_id=r.store_id)
+            events.coupon_redeemed(session, r)
             body = once.seal(session, r)
         # Only an offer with a budget keeps count of its spending: every till redeeming it updates
         # its row and holds it locked until commit (PostgreSQL), so the budget is taken last, and
@@ -92,7 +94,17 @@ def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str
         if c.budget is not None and not _SPEND_BUDGET.count(
                 session, {"offer_id": c.offer_id, "discount": a.discount}):
             raise budget_exhausted()
+        if c.budget is not None:
+            _tell_if_budget_used_up(session, c.offer_id, a.discount)
         return body
+
+
+def _tell_if_budget_used_up(session, offer_id: int, discount: int) -> None:
+    """offer.budget_exhausted once what is left of the budget would not cover this discount again
+    (for a fixed discount: the next redemption is refused). Budgeted offers only."""
+    left = _BUDGET_LEFT.scalar(session, {"offer_id": offer_id})
+    if left < discount:
+        events.offer_moved(session, session.get(Offer, offer_id), "offer.budget_exhausted")
 
 
 def _claim_and_hold(session, once: Once):
@@ -123,6 +135,7 @@ _SPEND_BUDGET = Prepared(update(Offer.__table__)
                          .where(Offer.id == bindparam("offer_id"),
                                 Offer.budget_spent + bindparam("discount") <= Offer.budget)
                          .values(budget_spent=Offer.budget_spent + bindparam("discount")))
+_BUDGET_LEFT = Prepared(select((Offer.budget - Offer.budget_spent).label("budget_left")).where(Offer.id == bindparam("offer_id")))
 _INSERT_REDEMPTION = insert_row(Redemption.__table__)
 
 
@@ -182,6 +195,7 @@ def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason
         audit.record(session, actor=principal.actor, merchant_id=r.owner_id, action="redemption.reversed",
                      subject_type="redemption", subject_id=r.id, reversal_id=reversal.id,
                      refund_amount=refund_amount, clawback=clawback)
+        events.redemption_reversed(session, r, reversal)
         return once.seal(session, reversal)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit, clock
 from ..auth import Principal
 from ..errors import Conflict, NotFound, Unprocessable
+from ..events import views as events
 from ..extensions import db
 from ..ledger import postings
 from ..ledger.models import LedgerTransaction
@@ -144,6 +145,7 @@ def _close(session, period: Period, mode: str, minimum: int, actor: str) -> Sett
     audit.record(session, actor=actor, action="settlement.closed", subject_type="settlement",
                  subject_id=str(period), from_state="open", to_state="closed", pairs=len(rows),
                  entries=entry_count, netting=mode, min_transfer=minimum)
+    events.settlement_closed(session, settlement, rows)
     return settlement
 
 
@@ -377,6 +379,7 @@ def confirm(principal: Principal, period_text: str, partner_id: int, currency: s
             audit.record(session, actor=principal.actor, merchant_id=principal.merchant_id,
                          action="settlement.confirmed", subject_type="obligation", subject_id=o.id,
                          period=settlement.period, partner_id=partner_id)
+            events.statement_confirmed(session, o, settlement.period, by=principal.merchant_id)
     return o
 
 
@@ -398,6 +401,7 @@ def open_dispute(principal: Principal, period_text: str, partner_id: int, curren
         audit.record(session, actor=principal.actor, merchant_id=principal.merchant_id, action="settlement.disputed",
                      subject_type="dispute", subject_id=dispute.id, to_state="open", period=settlement.period,
                      partner_id=partner_id)
+        events.dispute_moved(session, dispute, "dispute.opened")
     return dispute
 
 
@@ -442,6 +446,7 @@ def resolve(principal: Principal, period_text: str, dispute_id: int, resolution:
         audit.record(session, actor=principal.actor, action="settlement.dispute_resolved", subject_type="dispute",
                      subject_id=dispute.id, from_state="open", to_state="resolved", period=settlement.period,
                      adjustment=amount, payer_id=payer_id)
+        events.dispute_moved(session, dispute, "dispute.resolved")
     return dispute
 
 
