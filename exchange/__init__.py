@@ -68,9 +68,10 @@ def register_blueprints(app: Flask) -> None:
     from .settlement.routes import blp as settlements, reports_blp as reports
     from .till.app import blp as till_app
     from .till.routes import blp as tills
+    from .webhooks.routes import blp as webhooks
 
     for blueprint in (merchants, categories, partners, offers, coupons, customer, redemptions, settlements,
-                      reports, tills, events):
+                      reports, tills, events, webhooks):
         api.register_blueprint(blueprint)
     app.register_blueprint(till_app)
 

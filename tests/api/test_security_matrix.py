@@ -65,7 +65,7 @@ def _table_counts():
 
 
 @pytest.fixture
-def objects(api, app, world):
+def objects(api, app, world, monkeypatch):
     """Merchant A's objects of every kind (A = the maternity store, and its partner the
     stroller shop for what distributors own), keyed by path-parameter name."""
     coupons = api.post(f"/api/v1/offers/{world.offer['id']}/coupons", world.stroller.key,
@@ -98,13 +98,23 @@ def objects(api, app, world):
     pairing = api.post(f"/api/v1/stores/{world.maternity.store_id}/till-pairings", world.maternity.key,
                        json={}).get_json()
     till = api.post("/api/v1/till-pairings/exchange", json={"code": pairing["code"]}).get_json()
+    # A webhook endpoint (its name resolving to a public address) with one delivery, a ping's.
+    from exchange.events.relay import relay
+
+    monkeypatch.setitem(app.config, "WEBHOOK_RESOLVER", lambda host, port: ["93.184.215.14"])
+    endpoint = api.post("/api/v1/webhook-endpoints", world.maternity.key,
+                        json={"url": "https://hooks.example.com/a", "event_types": ["*"]}).get_json()
+    assert api.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/test", world.maternity.key).status_code == 202
+    relay()
+    delivery = api.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries",
+                       world.maternity.key).get_json()["items"][0]
     return {
         "offer_id": world.offer["id"], "store_id": world.maternity.store_id,
         "partnership_id": partnership["id"], "version": terms.get_json()["version"],
         "batch_id": batch["id"], "redemption_id": redemption["id"], "code": coupons[1]["code"],
         "merchant_id": world.maternity.id, "key_id": keys[0]["id"],
         "token": coupons[1]["payload"], "period": str(this_month), "dispute_id": dispute.get_json()["id"],
-        "till_id": till["till_id"],
+        "till_id": till["till_id"], "endpoint_id": endpoint["id"], "delivery_id": delivery["id"],
     }
 
 
