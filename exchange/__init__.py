@@ -33,6 +33,7 @@ def register_extensions(app: Flask) -> None:
     from .coupons import signing, worker
     from .extensions import api, db
     from .openapi import IdConverter, PeriodConverter, register_openapi_extras
+    from .webhooks import worker as webhook_worker
 
     clock.init_app(app)
     requestlog.init_app(app)
@@ -52,6 +53,7 @@ def register_extensions(app: Flask) -> None:
     web.register_routes(app)
     signing.init_app(app)
     worker.init_app(app)
+    webhook_worker.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
