@@ -220,3 +220,14 @@ def test_the_delivered_body_is_the_feed_item_byte_for_byte_as_signed(api, world,
     [got] = receiver.wait_for(1, 5)
     assert json.loads(got.body) == [e for e in feed(api, world.maternity) if e["id"] == ping["event_id"]][0]
     assert got.verified(endpoint["secret"])["data"]["endpoint_id"] == endpoint["id"]
+
+
+def test_flask_exchange_deliver_once_relays_and_delivers_in_its_own_process_loop(api, app, world, receiver):
+    endpoint = subscribe(api, world.maternity, receiver)
+    redeem(api, world)
+    result = app.test_cli_runner().invoke(args=["exchange", "deliver", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "deliveries attempted" in result.output
+    [got] = receiver.wait_for(1, 5)
+    assert got.verified(endpoint["secret"])["type"] == "coupon.redeemed"
+    assert deliveries(api, world.maternity, endpoint)[0]["status"] == "succeeded"
