@@ -231,3 +231,40 @@ def test_flask_exchange_deliver_once_relays_and_delivers_in_its_own_process_loop
     [got] = receiver.wait_for(1, 5)
     assert got.verified(endpoint["secret"])["type"] == "coupon.redeemed"
     assert deliveries(api, world.maternity, endpoint)[0]["status"] == "succeeded"
+
+
+def test_the_readme_receiver_verifies_a_coupon_redeemed_delivery(api, app, world, monkeypatch):
+    """The walk-through's step: subscribe scripts/webhook_receiver.py, redeem, see it verified."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE", True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    endpoint = api.post(ENDPOINTS, world.maternity.key, json={
+        "url": f"http://127.0.0.1:{port}/", "event_types": ["coupon.redeemed"]}).get_json()
+    script = Path(__file__).resolve().parents[2] / "scripts" / "webhook_receiver.py"
+    proc = subprocess.Popen([sys.executable, str(script), "--port", str(port)], stdout=subprocess.PIPE, text=True,
+                            env={"WEBHOOK_SECRET": endpoint["secret"], "PATH": "/usr/bin:/bin"})
+    try:
+        assert proc.stdout.readline().startswith("listening")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        redemption = redeem(api, world, order_ref="POS-1001")
+        work_once("worker-a")
+        line = proc.stdout.readline()
+        assert line.startswith("verified coupon.redeemed evt_") and '"order_ref": "POS-1001"' in line, line
+        assert f'"id": {redemption["id"]}' in line
+        assert deliveries(api, world.maternity, endpoint)[0]["last_status_code"] == 204
+    finally:
+        proc.kill()
+        proc.wait()
