@@ -11,7 +11,7 @@ from .. import audit, clock
 from ..auth import Principal
 from ..errors import Conflict, NotFound, Unprocessable
 from ..events import emit
-from ..events.models import WebhookEndpoint
+from ..events.models import WebhookDelivery, WebhookEndpoint
 from ..events.types import ALL
 from ..extensions import db
 from ..orm import transaction
@@ -91,8 +91,6 @@ def delete_endpoint(principal: Principal, endpoint_id: int) -> None:
     """Gone with its pending deliveries (the events stay in the feed)."""
     with transaction() as session:
         endpoint = own_endpoint(principal, endpoint_id, lock=True)
-        from ..events.models import WebhookDelivery
-
         session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
         session.execute(delete(WebhookEndpoint).where(WebhookEndpoint.id == endpoint.id))
         audit.record(session, actor=principal.actor, merchant_id=principal.merchant_id,
