@@ -13,7 +13,9 @@ lease it still is.
 from __future__ import annotations
 
 import json
+import os
 import random
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -48,6 +50,36 @@ class Job:
     secrets: list[str]
 
 
+class Sending:
+    """What a worker keeps between passes: one HTTP client (its TLS context and keep-alive
+    connections; building them costs more than a delivery) and a few threads to send with."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.http = sender.client(timeout)
+        self.pool = ThreadPoolExecutor(PARALLEL, thread_name_prefix="webhook-send")
+
+    def close(self) -> None:
+        self.pool.shutdown()
+        self.http.close()
+
+
+_sending: dict[int, Sending] = {}
+_sending_lock = threading.Lock()
+
+
+def _sending_for(timeout: float) -> Sending:
+    """This process's `Sending` (a forked worker builds its own: the parent's threads and
+    sockets do not survive a fork)."""
+    with _sending_lock:
+        sending = _sending.get(os.getpid())
+        if sending is None or sending.timeout != timeout:
+            if sending is not None:
+                sending.close()
+            sending = _sending[os.getpid()] = Sending(timeout)
+        return sending
+
+
 def deliver_due(owner: str, *, limit: int = CLAIM) -> int:
     """Claim up to `limit` due deliveries, send them (several at once), record the answers;
     how many were attempted."""
@@ -56,10 +88,9 @@ def deliver_due(owner: str, *, limit: int = CLAIM) -> int:
         return 0
     config = current_app.config
     settings = (resolver(), config["WEBHOOK_ALLOW_PRIVATE"], config["WEBHOOK_HTTPS_ONLY"])
-    with sender.client(config["WEBHOOK_TIMEOUT_SECONDS"]) as http, ThreadPoolExecutor(PARALLEL) as pool:
-        answers = list(pool.map(lambda job: attempt(http, job, *settings), jobs))
-    for job, answer in zip(jobs, answers):
-        record(owner, job, answer)
+    sending = _sending_for(config["WEBHOOK_TIMEOUT_SECONDS"])
+    answers = list(sending.pool.map(lambda job: attempt(sending.http, job, *settings), jobs))
+    record_all(owner, list(zip(jobs, answers)))
     return len(jobs)
 
 
@@ -108,29 +139,39 @@ def attempt(http, job: Job, resolve: ssrf.Resolver, allow_private: bool, https_o
 
 
 def record(owner: str, job: Job, answer: sender.Answer) -> None:
+    record_all(owner, [(job, answer)])
+
+
+def record_all(owner: str, results: list[tuple[Job, sender.Answer]]) -> None:
+    """Every answer of one pass in one transaction (on SQLite, one turn of the write lock)."""
     with transaction() as session:
-        d = session.scalar(select(WebhookDelivery).where(
-            WebhookDelivery.id == job.delivery_id, WebhookDelivery.lease_owner == owner,
-            WebhookDelivery.attempts == job.attempt).with_for_update())
-        if d is None:
-            return  # the lease lapsed and another worker took the delivery over: its answer counts
         now = clock.now()
-        d.lease_owner = None
-        d.last_status_code, d.last_latency_ms = answer.status_code, answer.latency_ms
-        d.last_excerpt, d.last_error = answer.excerpt, answer.error
-        endpoint = session.get(WebhookEndpoint, job.endpoint_id, with_for_update=True)
-        if answer.ok:
-            d.status, d.delivered_at, endpoint.failing_since = "succeeded", now, None
-            return
-        if not job.enabled:
-            d.status = "failed"  # not the receiver's failure: redeliver once switched back on
-            return
-        upcoming = backoff.next_attempt(d.attempts, d.retry_window_from, now, random.random())
-        if upcoming is None:
-            d.status = "failed"
-        else:
-            d.next_attempt_at = upcoming
-        _note_failure(session, endpoint, now)
+        for job, answer in results:
+            _record(session, owner, job, answer, now)
+
+
+def _record(session, owner: str, job: Job, answer: sender.Answer, now) -> None:
+    d = session.scalar(select(WebhookDelivery).where(
+        WebhookDelivery.id == job.delivery_id, WebhookDelivery.lease_owner == owner,
+        WebhookDelivery.attempts == job.attempt).with_for_update())
+    if d is None:
+        return  # the lease lapsed and another worker took the delivery over: its answer counts
+    d.lease_owner = None
+    d.last_status_code, d.last_latency_ms = answer.status_code, answer.latency_ms
+    d.last_excerpt, d.last_error = answer.excerpt, answer.error
+    endpoint = session.get(WebhookEndpoint, job.endpoint_id, with_for_update=True)
+    if answer.ok:
+        d.status, d.delivered_at, endpoint.failing_since = "succeeded", now, None
+        return
+    if not job.enabled:
+        d.status = "failed"  # not the receiver's failure: redeliver once switched back on
+        return
+    upcoming = backoff.next_attempt(d.attempts, d.retry_window_from, now, random.random())
+    if upcoming is None:
+        d.status = "failed"
+    else:
+        d.next_attempt_at = upcoming
+    _note_failure(session, endpoint, now)
 
 
 def _note_failure(session, endpoint: WebhookEndpoint, now) -> None:
