@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from .. import clock
 from ..events import emit
@@ -144,10 +144,26 @@ def record(owner: str, job: Job, answer: sender.Answer) -> None:
 
 def record_all(owner: str, results: list[tuple[Job, sender.Answer]]) -> None:
     """Every answer of one pass in one transaction (on SQLite, one turn of the write lock)."""
+    succeeded = [(job, answer) for job, answer in results if answer.ok]
     with transaction() as session:
         now = clock.now()
+        if succeeded:
+            # The common case, in two statements whatever the count (a guarded UPDATE per row:
+            # a delivery whose lease went to another worker is left to that worker).
+            table = WebhookDelivery.__table__
+            session.execute(update(table).where(
+                table.c.id == bindparam("b_id"), table.c.lease_owner == owner, table.c.attempts == bindparam("b_n"))
+                .values(status="succeeded", delivered_at=now, lease_owner=None, last_error=None,
+                        last_status_code=bindparam("b_code"), last_latency_ms=bindparam("b_ms"),
+                        last_excerpt=bindparam("b_excerpt")),
+                [{"b_id": job.delivery_id, "b_n": job.attempt, "b_code": answer.status_code,
+                  "b_ms": answer.latency_ms, "b_excerpt": answer.excerpt} for job, answer in succeeded])
+            session.execute(update(WebhookEndpoint.__table__).where(
+                WebhookEndpoint.id.in_({job.endpoint_id for job, _ in succeeded}),
+                WebhookEndpoint.failing_since.is_not(None)).values(failing_since=None))
         for job, answer in results:
-            _record(session, owner, job, answer, now)
+            if not answer.ok:
+                _record(session, owner, job, answer, now)
 
 
 def _record(session, owner: str, job: Job, answer: sender.Answer, now) -> None:
