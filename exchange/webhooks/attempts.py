@@ -33,7 +33,7 @@ from . import backoff, sender, ssrf
 from .endpoints import resolver, signing_secrets
 from .signing import headers
 
-CLAIM = 16
+CLAIM = 64
 PARALLEL = 8
 _EVENT = EventSchema()
 
