@@ -74,6 +74,16 @@ def _base(env: Mapping[str, str]) -> dict:
         "LOG_LEVEL": env.get("EXCHANGE_LOG_LEVEL", "INFO"),
         "BATCH_WORKER": env.get("EXCHANGE_BATCH_WORKER", "1") == "1",
         "BATCH_LEASE_SECONDS": int(env.get("EXCHANGE_BATCH_LEASE_SECONDS", "60")),
+        # Webhooks (docs/webhooks.md): deliveries run in each server's background worker unless
+        # switched off (then `flask exchange deliver` does them); an attempt waits at most this
+        # long for an answer, and is taken over by another worker once its lease lapses.
+        "WEBHOOK_WORKER": env.get("EXCHANGE_WEBHOOK_WORKER", env.get("EXCHANGE_BATCH_WORKER", "1")) == "1",
+        "WEBHOOK_TIMEOUT_SECONDS": float(env.get("EXCHANGE_WEBHOOK_TIMEOUT_SECONDS", "5")),
+        "WEBHOOK_LEASE_SECONDS": int(env.get("EXCHANGE_WEBHOOK_LEASE_SECONDS", "60")),
+        # Loopback and private targets (a receiver on this machine, a LAN): for development and
+        # tests only; production refuses it. Cloud metadata addresses are refused even then.
+        "WEBHOOK_ALLOW_PRIVATE": env.get("EXCHANGE_WEBHOOK_ALLOW_PRIVATE", "0") == "1",
+        "WEBHOOK_HTTPS_ONLY": env.get("EXCHANGE_ENV", "development") == "production",
         # Printable sheets of large batches; on several servers, a directory they all share.
         "SHEET_DIR": env.get("EXCHANGE_SHEET_DIR") or str(INSTANCE_DIR / "sheets"),
         # The CJK TrueType font every PDF embeds (exchange/fonts.py); Debian's fonts-wqy-microhei.
@@ -106,6 +116,7 @@ def _testing(cfg: dict, env: Mapping[str, str]) -> None:
     _development(cfg, env)
     cfg["TESTING"] = True
     cfg["BATCH_WORKER"] = env.get("EXCHANGE_BATCH_WORKER", "0") == "1"
+    cfg["WEBHOOK_WORKER"] = env.get("EXCHANGE_WEBHOOK_WORKER", env.get("EXCHANGE_BATCH_WORKER", "0")) == "1"
     cfg["REGISTRATION_RATE_LIMIT"] = env.get("EXCHANGE_REGISTRATION_RATE_LIMIT", "10000 per hour")
     # The whole suite runs from one address in one process; tests that check limits set them.
     cfg["REDEMPTION_RATE_LIMIT"] = env.get("EXCHANGE_REDEMPTION_RATE_LIMIT", "100000 per minute")
@@ -138,6 +149,10 @@ def _production(cfg: dict, env: Mapping[str, str]) -> None:
         # Anyone could then recompute customers' pseudonyms from their phone numbers.
         raise ConfigError("production refuses to start: EXCHANGE_PSEUDONYM_KEY is the published "
                           "development key; choose a secret one")
+    if cfg["WEBHOOK_ALLOW_PRIVATE"]:
+        # Merchants' URLs would reach the exchange's own network (SSRF: exchange/webhooks/ssrf.py).
+        raise ConfigError("production refuses to start: EXCHANGE_WEBHOOK_ALLOW_PRIVATE=1 would let "
+                          "webhooks reach loopback and private addresses")
     # A statement or coupon sheet without its embedded font would print blank Chinese text on
     # the partner's side: better no server than such files.
     from exchange.files.fonts import missing as missing_font

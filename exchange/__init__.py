@@ -36,6 +36,7 @@ def register_extensions(app: Flask) -> None:
     from .http import delivery, ratelimits, requestlog, web
     from .http.openapi import IdConverter, PeriodConverter, register_openapi_extras
     from .settlement import policy
+    from .webhooks import worker as webhook_worker
 
     clock.init_app(app)
     requestlog.init_app(app)
@@ -57,6 +58,7 @@ def register_extensions(app: Flask) -> None:
     web.register_routes(app)
     signing.init_app(app)
     worker.init_app(app)
+    webhook_worker.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -64,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     from .categories.routes import blp as categories
     from .coupons.pages import blp as customer
     from .coupons.routes import blp as coupons
+    from .events.routes import blp as events
     from .extensions import api
     from .merchants.routes import blp as merchants
     from .offers.routes import blp as offers
@@ -73,9 +76,10 @@ def register_blueprints(app: Flask) -> None:
     from .settlement.routes import reports_blp as reports
     from .till.app import blp as till_app
     from .till.routes import blp as tills
+    from .webhooks.routes import blp as webhooks
 
     for blueprint in (merchants, categories, partners, offers, coupons, customer, redemptions, settlements,
-                      reports, tills):
+                      reports, tills, events, webhooks):
         api.register_blueprint(blueprint)
     app.register_blueprint(till_app)
 

@@ -101,6 +101,24 @@ def run_batches():
     click.echo(f"sheets drawn: {draw_pending_sheets(worker_name())}")
 
 
+@exchange_group.command("deliver")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit (default: keep going).")
+@with_appcontext
+def deliver(once):
+    """Send webhook deliveries in this process (as each server's background worker also does)."""
+    from .coupons.batches import worker_name
+    from .webhooks import worker
+
+    if once:
+        owner, total = worker_name(), 0
+        while done := worker.work_once(owner):
+            total += done
+        click.echo(f"events relayed and deliveries attempted: {total}")
+        return
+    click.echo("delivering webhooks; Ctrl-C stops")
+    worker.run(current_app._get_current_object())
+
+
 @exchange_group.command("check-ledger")
 @with_appcontext
 def check_ledger_command():

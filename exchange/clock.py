@@ -25,6 +25,13 @@ def now() -> datetime:
     return _real_now() + _offset
 
 
+def wall_now() -> datetime:
+    """The real time, never the sandbox clock's: for what other machines check against their own
+    clocks (a webhook's signed `webhook-timestamp`, which receivers accept only within minutes
+    of theirs). Everything the exchange itself records reads `now()`."""
+    return _real_now()
+
+
 def parse_instant(text: str) -> datetime:
     """Parse an ISO 8601 instant; a bare date or a time without offset is refused."""
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))

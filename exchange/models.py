@@ -6,6 +6,7 @@ from .coupons.models import Coupon, CouponBatch, Pack  # noqa: F401
 from .db import Base  # noqa: F401
 from .db.idempotency import IdempotencyRecord  # noqa: F401
 from .db.ids import IdBlock  # noqa: F401
+from .events.models import Event, WebhookDelivery, WebhookEndpoint  # noqa: F401
 from .ledger.models import LedgerEntry, LedgerTransaction  # noqa: F401
 from .merchants.models import ApiKey, Merchant, Store  # noqa: F401
 from .offers.models import Offer, offer_distributors  # noqa: F401

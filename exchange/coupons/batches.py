@@ -18,6 +18,7 @@ from sqlalchemy import or_, select, update
 from .. import audit, clock
 from ..db.unit_of_work import unit_of_work
 from ..errors import NotFound
+from ..events import views as events
 from ..extensions import db
 from ..http.auth import Principal
 from ..offers.models import Offer
@@ -104,6 +105,7 @@ def issue_next_chunk(batch_id: int, owner: str, chunk: int = CHUNK) -> bool:
         batch.lease_until = clock.now() + lease()
         if batch.issued == batch.requested:
             batch.status, batch.finished_at, batch.lease_owner = "done", clock.now(), None
+            events.batch_done(session, batch)
             return False
     return True
 

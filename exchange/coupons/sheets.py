@@ -20,6 +20,7 @@ from sqlalchemy import or_, select, update
 from .. import clock
 from ..db.unit_of_work import unit_of_work
 from ..errors import Conflict
+from ..events import views as events
 from ..extensions import db
 from ..merchants.models import Store
 from ..offers.models import Offer
@@ -104,6 +105,7 @@ def draw_pending_sheets(owner: str) -> int:
             session.execute(update(CouponBatch).where(CouponBatch.id == batch_id)
                             .values(sheet_status="ready", sheet_file=str(final), lease_owner=None,
                                     lease_until=None))
+            events.sheet_ready(session, session.get(CouponBatch, batch_id))
         drawn += 1
     return drawn
 

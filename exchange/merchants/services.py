@@ -10,6 +10,7 @@ from .. import audit, clock
 from ..categories.services import known_categories
 from ..db.unit_of_work import unit_of_work
 from ..errors import Conflict, NotFound
+from ..events import views as events
 from ..extensions import db
 from ..http.auth import Principal, format_key, new_secret
 from .models import ApiKey, Merchant, Store
@@ -102,6 +103,7 @@ def create_merchant_key(principal: Principal, label: str | None) -> IssuedKey:
         issued = _issue_key(session, principal.merchant_id, "merchant", label)
         audit.record(session, actor=principal.actor, merchant_id=principal.merchant_id,
                      action="api_key.created", subject_type="api_key", subject_id=issued.key.id)
+        events.api_key_moved(session, issued.key, "api_key.created")
     return issued
 
 
@@ -131,6 +133,7 @@ def revoke_merchant_key(principal: Principal, key_id: int) -> None:
         key.revoked_at = clock.now()
         audit.record(session, actor=principal.actor, merchant_id=principal.merchant_id,
                      action="api_key.revoked", subject_type="api_key", subject_id=key.id)
+        events.api_key_moved(session, key, "api_key.revoked")
 
 
 def create_store(principal: Principal, *, name: str, address: str, city: str) -> Store:

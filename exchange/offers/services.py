@@ -7,6 +7,7 @@ from sqlalchemy import select
 from .. import audit, clock
 from ..db.unit_of_work import unit_of_work
 from ..errors import Conflict, NotFound, Unprocessable
+from ..events import views as events
 from ..extensions import db
 from ..http.auth import Principal
 from ..merchants.models import Merchant
@@ -99,4 +100,5 @@ def move_offer(principal: Principal, offer_id: int, action: str) -> Offer:
         audit.record(session, actor=principal.actor, merchant_id=principal.merchant_id,
                      action=f"offer.{action}", subject_type="offer", subject_id=offer.id,
                      from_state=before, to_state=to)
+        events.offer_moved(session, offer, f"offer.{events.PAST_TENSE[action]}")
     return offer

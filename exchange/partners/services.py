@@ -11,6 +11,7 @@ from .. import audit, clock
 from ..categories.services import merchants_compete
 from ..db.unit_of_work import unit_of_work
 from ..errors import Conflict, Forbidden, NotFound, Unprocessable
+from ..events import views as events
 from ..extensions import db
 from ..http.auth import Principal
 from ..merchants.models import Merchant
@@ -66,6 +67,7 @@ def propose_partnership(principal: Principal, partner_id: int, terms: dict) -> P
         audit.record(session, actor=principal.actor, merchant_id=me, action="partnership.proposed",
                      subject_type="partnership", subject_id=partnership.id, to_state="proposed",
                      partner_id=partner_id)
+        events.partnership_moved(session, partnership, "partnership.proposed")
     return partnership
 
 
@@ -107,6 +109,7 @@ def move_partnership(principal: Principal, partnership_id: int, action: str) -> 
         p.status, p.updated_at = after, at
         audit.record(session, actor=principal.actor, merchant_id=me, action=f"partnership.{action}",
                      subject_type="partnership", subject_id=p.id, from_state=before, to_state=after)
+        events.partnership_moved(session, p, f"partnership.{events.PAST_TENSE[action]}")
     return p
 
 
@@ -126,6 +129,7 @@ def propose_terms(principal: Principal, partnership_id: int, terms: dict) -> Par
         audit.record(session, actor=principal.actor, merchant_id=principal.merchant_id,
                      action="terms.proposed", subject_type="partnership", subject_id=p.id,
                      to_state="proposed", version=new.version)
+        events.terms_moved(session, p, new, "terms.proposed")
     return new
 
 
@@ -156,6 +160,7 @@ def decide_terms(principal: Principal, partnership_id: int, version: int, action
         audit.record(session, actor=principal.actor, merchant_id=me, action=f"terms.{action}",
                      subject_type="partnership", subject_id=p.id, from_state="proposed",
                      to_state=terms.status, version=version)
+        events.terms_moved(session, p, terms, f"terms.{terms.status}")
     return terms
 
 

@@ -10,6 +10,7 @@ from ..db.idempotency import Once
 from ..db.statements import pipelined
 from ..db.unit_of_work import unit_of_work
 from ..errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
+from ..events import views as events
 from ..extensions import db
 from ..http.auth import Principal
 from ..ledger import postings
@@ -117,13 +118,23 @@ def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str
             audit.record(session, actor=principal.actor, merchant_id=r.owner_id, action="coupon.redeemed",
                          subject_type="redemption", subject_id=r.id, coupon_id=r.coupon_id,
                          store_id=r.store_id)
+            events.coupon_redeemed(session, r)
             uow.answer(r)
         # Only an offer with a budget keeps count of its spending: every till redeeming it updates
         # its row and holds it locked until commit (PostgreSQL), so the budget is taken last, and
         # an offer without one is never touched here (its tills then do not queue on one row).
-        if c.budget is not None and not store.spend_budget(session, c.offer_id, a.discount):
-            raise budget_exhausted()
+        if c.budget is not None:
+            if not store.spend_budget(session, c.offer_id, a.discount):
+                raise budget_exhausted()
+            _tell_if_budget_used_up(session, c.offer_id, a.discount)
     return uow.response
+
+
+def _tell_if_budget_used_up(session, offer_id: int, discount: int) -> None:
+    """offer.budget_exhausted once what is left of the budget would not cover this discount again
+    (for a fixed discount: the next redemption is refused). Budgeted offers only."""
+    if store.budget_left(session, offer_id) < discount:
+        events.offer_moved(session, session.get(Offer, offer_id), "offer.budget_exhausted")
 
 
 
@@ -190,6 +201,7 @@ def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason
         audit.record(session, actor=principal.actor, merchant_id=r.owner_id, action="redemption.reversed",
                      subject_type="redemption", subject_id=r.id, reversal_id=reversal.id,
                      refund_amount=refund_amount, clawback=clawback)
+        events.redemption_reversed(session, r, reversal)
         uow.answer(reversal)
     return uow.response
 

@@ -74,6 +74,11 @@ def spend_budget(session, offer_id: int, discount: int) -> bool:
     return bool(_SPEND_BUDGET.count(session, {"offer_id": offer_id, "discount": discount}))
 
 
+def budget_left(session, offer_id: int) -> int:
+    """What is left of the offer's budget (after this transaction's own spending)."""
+    return _BUDGET_LEFT.scalar(session, {"offer_id": offer_id})
+
+
 def insert_redemption(session, r: Redemption) -> int:
     """One INSERT of `r` (which never joins the session); its id."""
     return _INSERT_REDEMPTION.scalar(session, {column.key: getattr(r, column.key)
@@ -180,4 +185,6 @@ _SPEND_BUDGET = Compiled(update(Offer.__table__)
                          .where(Offer.id == bindparam("offer_id"),
                                 Offer.budget_spent + bindparam("discount") <= Offer.budget)
                          .values(budget_spent=Offer.budget_spent + bindparam("discount")))
+_BUDGET_LEFT = Compiled(select((Offer.budget - Offer.budget_spent).label("budget_left"))
+                        .where(Offer.id == bindparam("offer_id")))
 _INSERT_REDEMPTION = insert_row(Redemption.__table__)

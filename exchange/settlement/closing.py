@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit, clock
 from ..db.unit_of_work import unit_of_work
 from ..errors import Conflict, Unprocessable
+from ..events import views as events
 from ..ledger.models import LedgerTransaction
 from ..money import format_money
 from ..periods import Period
@@ -101,6 +102,7 @@ def _close(session, period: Period, mode: str, minimum: int, actor: str) -> Sett
     audit.record(session, actor=actor, action="settlement.closed", subject_type="settlement",
                  subject_id=str(period), from_state="open", to_state="closed", pairs=len(rows),
                  entries=entry_count, netting=mode, min_transfer=minimum)
+    events.settlement_closed(session, settlement, rows)
     return settlement
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from .. import audit, clock
 from ..db.unit_of_work import unit_of_work
 from ..errors import Conflict, NotFound, Unprocessable
+from ..events import views as events
 from ..extensions import db
 from ..http.auth import Principal
 from ..ledger import postings
@@ -60,6 +61,7 @@ def confirm(principal: Principal, period_text: str, partner_id: int, currency: s
             audit.record(session, actor=principal.actor, merchant_id=principal.merchant_id,
                          action="settlement.confirmed", subject_type="obligation", subject_id=o.id,
                          period=settlement.period, partner_id=partner_id)
+            events.statement_confirmed(session, o, settlement.period, by=principal.merchant_id)
     return o
 
 
@@ -82,6 +84,7 @@ def open_dispute(principal: Principal, period_text: str, partner_id: int, curren
         audit.record(session, actor=principal.actor, merchant_id=principal.merchant_id, action="settlement.disputed",
                      subject_type="dispute", subject_id=dispute.id, to_state="open", period=settlement.period,
                      partner_id=partner_id)
+        events.dispute_moved(session, dispute, "dispute.opened")
     return dispute
 
 
@@ -127,4 +130,5 @@ def resolve(principal: Principal, period_text: str, dispute_id: int, resolution:
         audit.record(session, actor=principal.actor, action="settlement.dispute_resolved", subject_type="dispute",
                      subject_id=dispute.id, from_state="open", to_state="resolved", period=settlement.period,
                      adjustment=amount, payer_id=payer_id)
+        events.dispute_moved(session, dispute, "dispute.resolved")
     return dispute

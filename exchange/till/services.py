@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from .. import audit, clock
 from ..db.unit_of_work import unit_of_work
 from ..errors import Conflict, DomainError, Forbidden, NotFound
+from ..events import views as events
 from ..extensions import db
 from ..http.auth import Principal
 from ..merchants.models import ApiKey, Merchant, Store
@@ -133,6 +134,7 @@ def pair_till(text: str) -> PairedTill:
         audit.record(session, actor=f"till_pairing:{pairing.id}", merchant_id=pairing.merchant_id,
                      action="till.paired", subject_type="api_key", subject_id=issued.key.id,
                      to_state="paired", store_id=pairing.store_id, pairing_id=pairing.id)
+        events.till_moved(session, issued.key, "till.paired", paired_at=clock.now())
     return PairedTill(issued, store, merchant)
 
 
@@ -172,6 +174,8 @@ def _revoke(session, principal: Principal, key: ApiKey) -> None:
     audit.record(session, actor=principal.actor, merchant_id=key.merchant_id, action="till.unpaired",
                  subject_type="api_key", subject_id=key.id, from_state="paired", to_state="unpaired",
                  store_id=key.store_id)
+    paired_at = session.scalar(select(TillPairing.used_at).where(TillPairing.api_key_id == key.id))
+    events.till_moved(session, key, "till.unpaired", paired_at=paired_at or key.created_at)
 
 
 def whoami(principal: Principal) -> dict:

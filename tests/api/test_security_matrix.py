@@ -65,7 +65,7 @@ def _table_counts():
 
 
 @pytest.fixture
-def objects(api, app, world):
+def objects(api, app, world, monkeypatch):
     """Merchant A's objects of every kind (A = the maternity store, and its partner the
     stroller shop for what distributors own), keyed by path-parameter name."""
     coupons = api.post(f"/api/v1/offers/{world.offer['id']}/coupons", world.stroller.key,
@@ -98,13 +98,23 @@ def objects(api, app, world):
     pairing = api.post(f"/api/v1/stores/{world.maternity.store_id}/till-pairings", world.maternity.key,
                        json={}).get_json()
     till = api.post("/api/v1/till-pairings/exchange", json={"code": pairing["code"]}).get_json()
+    # A webhook endpoint (its name resolving to a public address) with one delivery, a ping's.
+    from exchange.events.relay import relay
+
+    monkeypatch.setitem(app.config, "WEBHOOK_RESOLVER", lambda host, port: ["93.184.215.14"])
+    endpoint = api.post("/api/v1/webhook-endpoints", world.maternity.key,
+                        json={"url": "https://hooks.example.com/a", "event_types": ["*"]}).get_json()
+    assert api.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/test", world.maternity.key).status_code == 202
+    relay()
+    delivery = api.get(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries",
+                       world.maternity.key).get_json()["items"][0]
     return {
         "offer_id": world.offer["id"], "store_id": world.maternity.store_id,
         "partnership_id": partnership["id"], "version": terms.get_json()["version"],
         "batch_id": batch["id"], "redemption_id": redemption["id"], "code": coupons[1]["code"],
         "merchant_id": world.maternity.id, "key_id": keys[0]["id"],
         "token": coupons[1]["payload"], "period": str(this_month), "dispute_id": dispute.get_json()["id"],
-        "till_id": till["till_id"],
+        "till_id": till["till_id"], "endpoint_id": endpoint["id"], "delivery_id": delivery["id"],
     }
 
 
@@ -500,3 +510,27 @@ def test_a_throttled_address_is_told_its_own_wait_not_the_routes_limit(api, app,
     r = api.post("/api/v1/redemptions/verify", world.maternity.terminal_key, json=scan, environ_base=ATTACKER)
     assert_problem(r, 429, "authentication_throttled")
     assert 0 < int(r.headers["Retry-After"]) <= 60
+
+
+def test_each_merchant_reads_only_its_own_events_and_a_distributor_never_the_owners_order_ref(
+        api, world, objects):
+    """SPEC §9: A's feed never holds B's events; the distributor's view of a redemption (the
+    `objects` fixture redeems with order_ref "A-1") carries no order reference of the owner."""
+    from exchange.events.relay import relay
+
+    relay()
+    feeds = {actor.id: api.get("/api/v1/events", actor.key, query_string={"limit": 500}).get_json()["items"]
+             for actor in (world.maternity, world.stroller, world.outsider)}
+    for merchant_id, events in feeds.items():
+        assert {e["merchant_id"] for e in events} <= {merchant_id}
+    ids = [set(e["id"] for e in events) for events in feeds.values()]
+    assert not (ids[0] & ids[1]) and not ids[2]
+    owner = [e for e in feeds[world.maternity.id] if e["type"] == "coupon.redeemed"]
+    distributor = [e for e in feeds[world.stroller.id] if e["type"] == "coupon.redeemed"]
+    assert owner[0]["data"]["order_ref"] == "A-1" and distributor
+    assert "A-1" not in str([e["data"] for e in feeds[world.stroller.id]])
+    assert all("order_ref" not in e["data"] and "store_id" not in e["data"] for e in distributor)
+    # Another merchant's event id is no cursor: the same answer as a made-up one.
+    theirs = api.get("/api/v1/events", world.outsider.key, query_string={"after": owner[0]["id"]})
+    made_up = api.get("/api/v1/events", world.outsider.key, query_string={"after": "evt_" + "0" * 26})
+    assert (theirs.status_code, theirs.get_json()) == (made_up.status_code, made_up.get_json())

@@ -78,3 +78,13 @@ def test_production_refuses_the_published_development_pseudonym_key():
         load_config({"EXCHANGE_ENV": "production", "EXCHANGE_OPERATOR_KEY": "op_" + "s" * 30,
                      "EXCHANGE_SIGNING_KEY_DIR": "/tmp/keys", "EXCHANGE_PSEUDONYM_KEY": "dev-only-pseudonym-key"})
     assert "EXCHANGE_PSEUDONYM_KEY" in str(error.value) and "dev-only-pseudonym-key" not in str(error.value)
+
+
+def test_production_refuses_private_webhook_targets_and_wants_https():
+    base = {"EXCHANGE_ENV": "production", "EXCHANGE_OPERATOR_KEY": "o" * 32, "EXCHANGE_SIGNING_KEY_DIR": "/keys",
+            "EXCHANGE_PSEUDONYM_KEY": "p" * 32, "EXCHANGE_PDF_FONT": __file__}
+    with pytest.raises(ConfigError, match="EXCHANGE_WEBHOOK_ALLOW_PRIVATE"):
+        load_config({**base, "EXCHANGE_WEBHOOK_ALLOW_PRIVATE": "1"})
+    assert load_config(base)["WEBHOOK_HTTPS_ONLY"] is True
+    development = load_config({"EXCHANGE_WEBHOOK_ALLOW_PRIVATE": "1"})
+    assert development["WEBHOOK_ALLOW_PRIVATE"] is True and development["WEBHOOK_HTTPS_ONLY"] is False

@@ -1,0 +1,120 @@
+"""Each change's events, one per merchant it concerns, each in that merchant's API view (the
+schemas the routes dump). One call per change, inside the change's own transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy.orm import Session
+
+from .outbox import emit
+
+# A route's action, as its event names what happened.
+PAST_TENSE = {"accept": "accepted", "decline": "declined", "pause": "paused", "resume": "resumed",
+              "terminate": "terminated", "end": "ended", "withdraw": "withdrawn"}
+
+
+def coupon_redeemed(session: Session, r) -> None:
+    """The owner sees its till's data (order_ref, store); the distributor only the sale it brought
+    and its commission (SPEC §9: never the owner's order references)."""
+    from ..redemptions.schemas import DistributorRedemptionSchema, RedemptionSchema
+
+    emit(session, r.owner_id, "coupon.redeemed", RedemptionSchema().dump(r), at=r.redeemed_at)
+    emit(session, r.distributor_id, "coupon.redeemed", DistributorRedemptionSchema().dump(r), at=r.redeemed_at)
+
+
+def redemption_reversed(session: Session, r, reversal) -> None:
+    from ..redemptions.schemas import DistributorRedemptionSchema, RedemptionSchema, ReversalSchema
+
+    refund = ReversalSchema().dump(reversal)
+    emit(session, r.owner_id, "redemption.reversed", {"redemption": RedemptionSchema().dump(r), "reversal": refund},
+         at=reversal.reversed_at)
+    emit(session, r.distributor_id, "redemption.reversed",
+         {"redemption": DistributorRedemptionSchema().dump(r), "reversal": refund}, at=reversal.reversed_at)
+
+
+def partnership_moved(session: Session, p, type: str) -> None:
+    from ..partners.schemas import PartnershipSchema
+
+    view = PartnershipSchema().dump(p)
+    for merchant_id in (p.proposer_id, p.partner_id):
+        emit(session, merchant_id, type, view)
+
+
+def terms_moved(session: Session, p, terms, type: str) -> None:
+    from ..partners.schemas import PartnershipSchema, TermsOutSchema
+
+    view = {"partnership": PartnershipSchema().dump(p), "terms": TermsOutSchema().dump(terms)}
+    for merchant_id in (p.proposer_id, p.partner_id):
+        emit(session, merchant_id, type, view)
+
+
+def offer_moved(session: Session, offer, type: str) -> None:
+    from ..offers.schemas import OfferSchema
+
+    emit(session, offer.owner_id, type, OfferSchema().dump(offer))
+
+
+def batch_done(session: Session, batch) -> None:
+    from ..coupons.schemas import BatchSchema
+
+    emit(session, batch.distributor_id, "batch.done", BatchSchema().dump(batch))
+
+
+def sheet_ready(session: Session, batch) -> None:
+    from ..coupons.schemas import BatchSchema
+
+    emit(session, batch.distributor_id, "sheet.ready",
+         {"batch": BatchSchema().dump(batch), "sheet_url": f"/api/v1/coupon-batches/{batch.id}/sheet.pdf"})
+
+
+def settlement_closed(session: Session, settlement, rows: list[dict]) -> None:
+    """To every merchant of the month's obligations: its own pairs, seen from its side, and its
+    net position per currency (> 0: it is owed money), as its statement shows them."""
+    pairs: dict[int, list[dict]] = defaultdict(list)
+    for row in rows:
+        # `net` is positive when a owes b.
+        for me, partner, owed in ((row["merchant_a_id"], row["merchant_b_id"], -row["net"]),
+                                  (row["merchant_b_id"], row["merchant_a_id"], row["net"])):
+            pairs[me].append({"partner_id": partner, "currency": row["currency"], "net": owed,
+                              "payable": row["payable"] if owed else 0, "digest": row["digest"]})
+    for merchant_id, own in sorted(pairs.items()):
+        positions: dict[str, int] = defaultdict(int)
+        for pair in own:
+            positions[pair["currency"]] += pair["net"]
+        emit(session, merchant_id, "settlement.closed", {
+            "period": settlement.period, "closed_at": settlement.closed_at.isoformat(),
+            "netting": settlement.netting, "min_transfer": settlement.min_transfer,
+            "positions": [{"currency": c, "net_position": n} for c, n in sorted(positions.items())],
+            "obligations": own, "statement_url": f"/api/v1/settlements/{settlement.period}"})
+
+
+def statement_confirmed(session: Session, obligation, period: str, by: int) -> None:
+    for merchant_id in (obligation.merchant_a_id, obligation.merchant_b_id):
+        emit(session, merchant_id, "statement.confirmed", {
+            "period": period, "obligation_id": obligation.id, "currency": obligation.currency,
+            "confirmed_by": by,
+            "partner_id": obligation.merchant_b_id if merchant_id == obligation.merchant_a_id
+            else obligation.merchant_a_id})
+
+
+def dispute_moved(session: Session, dispute, type: str) -> None:
+    from ..settlement.schemas import DisputeSchema
+
+    view = DisputeSchema().dump(dispute)
+    for merchant_id in (dispute.obligation.merchant_a_id, dispute.obligation.merchant_b_id):
+        emit(session, merchant_id, type, view)
+
+
+def api_key_moved(session: Session, key, type: str) -> None:
+    from ..merchants.schemas import ApiKeySchema
+
+    emit(session, key.merchant_id, type, ApiKeySchema().dump(key))
+
+
+def till_moved(session: Session, key, type: str, paired_at) -> None:
+    from ..till.schemas import TillSchema
+
+    emit(session, key.merchant_id, type, TillSchema().dump({
+        "id": key.id, "label": key.label, "store_id": key.store_id, "paired_at": paired_at,
+        "unpaired_at": key.revoked_at, "status": "unpaired" if key.revoked_at else "paired"}))

@@ -1,0 +1,1 @@
+"""Webhook endpoints and their deliveries, per the Standard Webhooks specification (SPEC §9)."""

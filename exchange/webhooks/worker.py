@@ -1,0 +1,63 @@
+"""Webhook deliveries in a background thread of each server process, beside the batch worker
+(`flask exchange deliver` runs the same loop in a process of its own).
+
+Its own thread, not a step of the batch loop: a receiver that takes its full timeout must not
+hold up coupon batches, nor a 100,000-coupon batch the deliveries.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import Flask
+
+from ..coupons.batches import worker_name
+from ..db import outages
+from ..events.relay import relay
+from .attempts import deliver_due
+
+log = logging.getLogger("exchange.webhooks")
+IDLE_SECONDS = 0.5
+# At most this often while busy: a pass's claim, relay and record transactions then serve the
+# many redemptions of a busy quarter second together (on SQLite each takes the one write lock).
+PASS_SECONDS = 0.25
+_started: set[int] = set()
+_lock = threading.Lock()
+
+
+def work_once(owner: str) -> int:
+    """Number new events and queue their deliveries, then attempt what is due; how much was done."""
+    return relay() + deliver_due(owner)
+
+
+def run(app: Flask, *, stop: threading.Event | None = None) -> None:
+    owner = worker_name()
+    while stop is None or not stop.is_set():
+        began = time.monotonic()
+        try:
+            with app.app_context():
+                worked = work_once(owner)
+        except Exception as error:
+            outage = outages.database_outage(error)
+            if outage:
+                outages.note_failure(outage, error)
+            else:
+                log.exception("webhook worker failed; retrying")
+            worked = 0
+        time.sleep(IDLE_SECONDS if not worked else max(0.0, PASS_SECONDS - (time.monotonic() - began)))
+
+
+def start_worker(app: Flask) -> None:
+    """Start this process's delivery thread once (gunicorn forks workers: start after the fork)."""
+    with _lock:
+        if id(app) in _started:
+            return
+        _started.add(id(app))
+    threading.Thread(target=run, args=(app,), name="webhook-deliveries", daemon=True).start()
+
+
+def init_app(app: Flask) -> None:
+    if app.config.get("WEBHOOK_WORKER", True):
+        app.before_request(lambda: start_worker(app))
