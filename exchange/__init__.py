@@ -63,13 +63,14 @@ def register_blueprints(app: Flask) -> None:
     from .merchants.routes import blp as merchants
     from .offers.routes import blp as offers
     from .partners.routes import blp as partners
+    from .readiness import blp as readiness
     from .redemptions.routes import blp as redemptions
     from .settlement.routes import blp as settlements, reports_blp as reports
     from .till.app import blp as till_app
     from .till.routes import blp as tills
 
     for blueprint in (merchants, categories, partners, offers, coupons, customer, redemptions, settlements,
-                      reports, tills):
+                      reports, tills, readiness):
         api.register_blueprint(blueprint)
     app.register_blueprint(till_app)
 
