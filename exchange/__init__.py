@@ -31,6 +31,7 @@ def _instance_dir():
 def register_extensions(app: Flask) -> None:
     from . import clock, delivery, fonts, ratelimits, requestlog, web
     from .coupons import signing, worker
+    from .metrics import hooks as metrics_hooks
     from .extensions import api, db
     from .openapi import IdConverter, PeriodConverter, register_openapi_extras
 
@@ -41,6 +42,7 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     ratelimits.init_app(app)
     delivery.init_app(app)
+    metrics_hooks.init_app(app)
     fonts.use(app.config["PDF_FONT"])
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["period"] = PeriodConverter
@@ -61,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from .coupons.pages import blp as customer
     from .coupons.routes import blp as coupons
     from .merchants.routes import blp as merchants
+    from .metrics.routes import blp as metrics
     from .offers.routes import blp as offers
     from .partners.routes import blp as partners
     from .readiness import blp as readiness
@@ -70,7 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from .till.routes import blp as tills
 
     for blueprint in (merchants, categories, partners, offers, coupons, customer, redemptions, settlements,
-                      reports, tills, readiness):
+                      reports, tills, readiness, metrics):
         api.register_blueprint(blueprint)
     app.register_blueprint(till_app)
 

@@ -102,13 +102,19 @@ def run_batches():
 
 
 @exchange_group.command("check-ledger")
+@click.option("--metrics-file", type=click.Path(dir_okay=False), default=None,
+              help="Also write the result for node_exporter's textfile collector (a .prom file).")
 @with_appcontext
-def check_ledger_command():
+def check_ledger_command(metrics_file):
     """Verify that every ledger transaction balances and every redemption has its entries."""
     from .extensions import db
     from .ledger.services import check_ledger
 
     problems = check_ledger(db.session)
+    if metrics_file:
+        from .metrics.ledger_check import write_ledger_check
+
+        write_ledger_check(metrics_file, len(problems))
     for line in problems:
         click.echo(line, err=True)
     if problems:

@@ -15,6 +15,7 @@ from flask import Flask
 
 from .. import outages
 from ..idempotency import purge_expired
+from ..metrics.queues import record_queue_depths_now_and_then
 from .batches import work, worker_name
 from .sheets import draw_pending_sheets
 
@@ -32,6 +33,7 @@ def _loop(app: Flask) -> None:
         try:
             with app.app_context():
                 worked = work(owner) + draw_pending_sheets(owner)
+                record_queue_depths_now_and_then()
                 if time.monotonic() >= next_purge:
                     # Housekeeping off the request path: expired Idempotency-Keys.
                     next_purge = time.monotonic() + PURGE_SECONDS
