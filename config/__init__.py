@@ -49,6 +49,9 @@ def _base(env: Mapping[str, str]) -> dict:
         "MIN_TRANSFER": _non_negative_int(env, "EXCHANGE_MIN_TRANSFER", "100"),
         "SIGNING_KEY_DIR": env.get("EXCHANGE_SIGNING_KEY_DIR"),
         "PSEUDONYM_KEY": env.get("EXCHANGE_PSEUDONYM_KEY"),
+        # Keys used before a rotation (comma-separated): erasures look for those pseudonyms too.
+        "PSEUDONYM_PREVIOUS_KEYS": [k.strip() for k in env.get("EXCHANGE_PSEUDONYM_PREVIOUS_KEYS", "").split(",")
+                                    if k.strip()],
         "NOW": env.get("EXCHANGE_NOW"),
         "NOW_ANCHOR": env.get("EXCHANGE_NOW_ANCHOR"),
         "RATELIMIT_STORAGE_URI": env.get("EXCHANGE_REDIS_URL", "memory://"),

@@ -62,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     from .categories.routes import blp as categories
     from .coupons.pages import blp as customer
     from .coupons.routes import blp as coupons
+    from .customers.routes import blp as customers
     from .merchants.routes import blp as merchants
     from .metrics.routes import blp as metrics
     from .offers.routes import blp as offers
@@ -73,7 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from .till.routes import blp as tills
 
     for blueprint in (merchants, categories, partners, offers, coupons, customer, redemptions, settlements,
-                      reports, tills, readiness, metrics):
+                      reports, tills, readiness, metrics, customers):
         api.register_blueprint(blueprint)
     app.register_blueprint(till_app)
 
