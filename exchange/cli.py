@@ -126,9 +126,19 @@ def check_ledger_command(metrics_file):
 @with_appcontext
 def purge_idempotency_keys():
     """Delete Idempotency-Keys past their retention (each server also does this hourly)."""
-    from .idempotency import RETENTION, purge_expired
+    from .idempotency import purge_expired, retention
 
-    click.echo(f"idempotency keys older than {RETENTION} deleted: {purge_expired()}")
+    click.echo(f"idempotency keys older than {retention()} deleted: {purge_expired()}")
+
+
+@exchange_group.command("purge")
+@with_appcontext
+def purge():
+    """Delete every kind of record past its retention (each server also does this hourly)."""
+    from .retention import purge_due
+
+    for kind, deleted in purge_due().items():
+        click.echo(f"{kind}: {deleted} deleted")
 
 
 @exchange_group.command("demo")
