@@ -59,6 +59,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from . import models  # noqa: F401  (every table known before the first query)
     from .extensions import api
+    from .audit_trail.routes import blp as audit_trail
     from .categories.routes import blp as categories
     from .coupons.pages import blp as customer
     from .coupons.routes import blp as coupons
@@ -74,7 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from .till.routes import blp as tills
 
     for blueprint in (merchants, categories, partners, offers, coupons, customer, redemptions, settlements,
-                      reports, tills, readiness, metrics, customers):
+                      reports, tills, readiness, metrics, customers, audit_trail):
         api.register_blueprint(blueprint)
     app.register_blueprint(till_app)
 
