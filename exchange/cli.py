@@ -122,6 +122,27 @@ def check_ledger_command(metrics_file):
     click.echo("ledger ok: every transaction balances and every redemption and reversal is posted")
 
 
+@exchange_group.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup(path):
+    """Copy the SQLite database to PATH (new file) while the server keeps serving; on
+    PostgreSQL, print the procedure (docs/operations.md)."""
+    from .backup import POSTGRESQL_PROCEDURE, BackupError, backup_sqlite, database_path, postgresql_target
+
+    url = current_app.config["DATABASE_URL"]
+    try:
+        source = database_path(url)
+        if source is None:
+            click.echo(POSTGRESQL_PROCEDURE.format(target=postgresql_target(url)), err=True)
+            raise SystemExit(2)
+        size = backup_sqlite(source, Path(path))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backup written: {path} ({size} bytes); restore by copying it to the database's path "
+               "with the server stopped (docs/operations.md)")
+
+
 @exchange_group.command("purge-idempotency-keys")
 @with_appcontext
 def purge_idempotency_keys():
