@@ -98,7 +98,7 @@ def _known(url: str) -> frozenset[str]:
 def _signing_key() -> str:
     try:
         current_app.extensions["keyring"].current()
-    except Exception:  # no manifest, no current key, an unreadable file: cannot sign
+    except Exception:  # noqa: BLE001 - no manifest, no current key, an unreadable file: cannot sign
         return "missing"
     return "loaded"
 
@@ -108,7 +108,7 @@ def _rate_limits() -> str:
         return "per_process"
     try:
         reachable = limiter.storage.check()
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure of the store's client means: not reachable
         reachable = False
     return "shared" if reachable and not limiter.degraded else "fallback"
 

@@ -10,8 +10,16 @@ from flask import Flask, g, request
 from sqlalchemy import event
 
 from ..extensions import db, limiter
-from .registry import (DB_POOL_CAPACITY, DB_POOL_IN_USE, LATENCY, RATE_LIMITS_DEGRADED, REDEMPTIONS,
-                       REQUESTS, REVERSALS, VERIFIES)
+from .registry import (
+    DB_POOL_CAPACITY,
+    DB_POOL_IN_USE,
+    LATENCY,
+    RATE_LIMITS_DEGRADED,
+    REDEMPTIONS,
+    REQUESTS,
+    REVERSALS,
+    VERIFIES,
+)
 
 UNMATCHED = "(unmatched)"  # a 404 for a path no route has: never the path itself
 # Route template → (counter, what a success is called).

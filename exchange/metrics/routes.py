@@ -9,7 +9,9 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4 as TEXT_FORMAT  # every Prometheus reads it
+from prometheus_client.exposition import (
+    CONTENT_TYPE_PLAIN_0_0_4 as TEXT_FORMAT,  # every Prometheus reads it
+)
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from ..auth import requires

@@ -56,7 +56,7 @@ def limited(api, world):
 def test_the_operator_erases_a_customer_from_every_table_and_the_ledger_stays_whole(
         api, world, limited, connection, session):
     till = world.maternity.terminal_key
-    first, second = issue(api, world.stroller.key, limited, count=2)
+    first, _second = issue(api, world.stroller.key, limited, count=2)
     assert redeem(api, till, first["payload"]).status_code == 201
     pack = api.post("/api/v1/packs", world.stroller.key,
                     json={"offer_ids": [world.offer["id"], limited["id"]], "customer_ref": "+86 " + REF})

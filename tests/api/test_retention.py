@@ -72,7 +72,11 @@ def test_purges_run_in_small_batches(api, app, world, connection, monkeypatch):
         _redeem(api, world, str(uuid.uuid4()))
     clock.advance(timedelta(hours=49))
     deletes = []
-    listener = lambda conn, cursor, statement, *a: deletes.append(statement) if statement.startswith("DELETE") else None  # noqa: E731
+
+    def listener(conn, cursor, statement, *args):
+        if statement.startswith("DELETE"):
+            deletes.append(statement)
+
     event.listen(connection, "before_cursor_execute", listener)
     try:
         assert purge_due()["idempotency_keys"] == 5
