@@ -60,6 +60,13 @@ def test_every_workers_redemptions_are_counted_in_every_scrape(fresh_db_url, tmp
             assert redeemed(response.read().decode()) == before + len(payloads)
         ready = json.loads(server.request("GET", "/readyz")[2])
         assert ready["status"] == "ready", ready
+        # The CLI, run with the server's environment, leaves no values among the workers'.
+        files = set(directory.iterdir())
+        prom = tmp_path / "exchange_ledger.prom"
+        result = server.flask("exchange", "check-ledger", "--metrics-file", str(prom))
+        assert result.returncode == 0, result.stderr
+        assert set(directory.iterdir()) == files
+        assert "exchange_ledger_check_problems 0" in prom.read_text()
     finally:
         stop_server(proc)
 
