@@ -8,9 +8,9 @@ if "gunicorn" not in sys.modules:
     # metrics directory would be counted as a live worker's forever (docs/operations.md).
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
-from config import ConfigError  # noqa: E402  (after the environment is settled)
-from exchange import create_app  # noqa: E402
-from exchange.coupons.keys import KeyRingError  # noqa: E402
+from config import ConfigError
+from exchange import create_app
+from exchange.coupons.keys import KeyRingError
 
 try:
     app = create_app()
