@@ -155,3 +155,22 @@ def test_after_a_key_rotation_erasure_finds_the_pseudonyms_of_the_previous_key(a
     assert erase(api, OPERATOR).get_json()["erased"]["coupons"] == 2
     assert places_holding(connection, ALIAS) == []
     assert places_holding(connection, pseudonym(REF, "the-new-pseudonym-key")) == []
+
+
+def test_reports_count_the_erased_customers_redemptions_as_anonymous(api, world, limited):
+    from zoneinfo import ZoneInfo
+
+    from exchange import clock
+
+    period = clock.now().astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    assert redeem(api, world.maternity.terminal_key, issue(api, world.stroller.key, limited)[0]["payload"]).status_code == 201
+
+    def sales():
+        report = api.get(f"/api/v1/reports/partnerships?period={period}", world.stroller.key).get_json()
+        row = next(p for p in report["partners"] if p["partner"]["id"] == world.maternity.id)
+        return row["you_sent"]["sales"][0]
+
+    before = sales()
+    assert before["customers"] == 1 and before["redemptions"] == 1
+    erase(api, world.stroller.key)
+    assert sales() == {**before, "customers": 0}  # the same sale, now of nobody in particular
