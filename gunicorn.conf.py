@@ -2,6 +2,11 @@
 
 import os
 
+from exchange.metrics import gunicorn as metrics
+
+# Prometheus' multi-process mode: every worker's values in one directory (docs/operations.md).
+metrics.prepare_directory()
+
 bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # gthread workers keep client connections alive in their poller (sync workers close each one).
@@ -27,3 +32,17 @@ def on_starting(server):
 
     if os.environ.get("EXCHANGE_NOW"):
         os.environ.setdefault("EXCHANGE_NOW_ANCHOR", repr(time.time()))
+    metrics.empty_directory()
+
+
+def when_ready(server):
+    if os.environ.get("EXCHANGE_METRICS_BIND"):
+        metrics.serve_separately(os.environ["EXCHANGE_METRICS_BIND"])
+
+
+def child_exit(server, worker):
+    metrics.worker_exited(worker.pid)
+
+
+def on_exit(server):
+    metrics.remove_directory()

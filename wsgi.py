@@ -1,6 +1,12 @@
 """`gunicorn wsgi:app` and `flask --app wsgi ...` start here."""
 
+import os
 import sys
+
+if "gunicorn" not in sys.modules:
+    # The CLI (`flask --app wsgi …`) keeps its metrics to itself: files of its own in a server's
+    # metrics directory would be counted as a live worker's forever (docs/operations.md).
+    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 
 from config import ConfigError
 from exchange import create_app

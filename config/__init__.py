@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,13 @@ def _non_negative_int(env: Mapping[str, str], name: str, default: str) -> int:
     return int(value)
 
 
+def _at_least(env: Mapping[str, str], name: str, default: str, minimum: int) -> int:
+    value = env.get(name, default)
+    if not value.isdigit() or int(value) < minimum:
+        raise ConfigError(f"{name} must be a whole number ≥ {minimum}, not {value!r}")
+    return int(value)
+
+
 def _base(env: Mapping[str, str]) -> dict:
     public_url = (env.get("EXCHANGE_PUBLIC_URL") or f"http://127.0.0.1:{env.get('PORT', '8000')}").rstrip("/")
     return {
@@ -49,6 +57,9 @@ def _base(env: Mapping[str, str]) -> dict:
         "MIN_TRANSFER": _non_negative_int(env, "EXCHANGE_MIN_TRANSFER", "100"),
         "SIGNING_KEY_DIR": env.get("EXCHANGE_SIGNING_KEY_DIR"),
         "PSEUDONYM_KEY": env.get("EXCHANGE_PSEUDONYM_KEY"),
+        # Keys used before a rotation (comma-separated): erasures look for those pseudonyms too.
+        "PSEUDONYM_PREVIOUS_KEYS": [k.strip() for k in env.get("EXCHANGE_PSEUDONYM_PREVIOUS_KEYS", "").split(",")
+                                    if k.strip()],
         "NOW": env.get("EXCHANGE_NOW"),
         "NOW_ANCHOR": env.get("EXCHANGE_NOW_ANCHOR"),
         "RATELIMIT_STORAGE_URI": env.get("EXCHANGE_REDIS_URL", "memory://"),
@@ -71,6 +82,12 @@ def _base(env: Mapping[str, str]) -> dict:
         # guesser gets a handful of tries at codes that live ten minutes.
         "TILL_PAIRING_RATE_LIMIT": env.get("EXCHANGE_TILL_PAIRING_RATE_LIMIT", "30 per hour"),
         "TILL_PAIRING_EXCHANGE_RATE_LIMIT": env.get("EXCHANGE_TILL_PAIRING_EXCHANGE_RATE_LIMIT", "10 per minute"),
+        # Retention (docs/operations.md): what the background worker purges, and when. Money
+        # records (redemptions, reversals, ledger, settlements) are never purged.
+        "IDEMPOTENCY_RETENTION": timedelta(hours=_at_least(env, "EXCHANGE_IDEMPOTENCY_RETENTION_HOURS", "48", 24)),
+        "TILL_PAIRING_RETENTION": timedelta(days=_at_least(env, "EXCHANGE_TILL_PAIRING_RETENTION_DAYS", "30", 1)),
+        # Rows deleted per transaction: each batch holds the write lock for milliseconds.
+        "PURGE_BATCH": _at_least(env, "EXCHANGE_PURGE_BATCH", "500", 1),
         "LOG_LEVEL": env.get("EXCHANGE_LOG_LEVEL", "INFO"),
         "BATCH_WORKER": env.get("EXCHANGE_BATCH_WORKER", "1") == "1",
         "BATCH_LEASE_SECONDS": int(env.get("EXCHANGE_BATCH_LEASE_SECONDS", "60")),

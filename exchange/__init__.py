@@ -35,6 +35,7 @@ def register_extensions(app: Flask) -> None:
     from .files import fonts
     from .http import delivery, ratelimits, requestlog, web
     from .http.openapi import IdConverter, PeriodConverter, register_openapi_extras
+    from .metrics import hooks as metrics_hooks
     from .settlement import policy
     from .webhooks import worker as webhook_worker
 
@@ -47,6 +48,7 @@ def register_extensions(app: Flask) -> None:
     periods.init_app(app)
     ratelimits.init_app(app)
     delivery.init_app(app)
+    metrics_hooks.init_app(app)
     fonts.use(app.config["PDF_FONT"])
     app.url_map.converters["id"] = IdConverter
     app.url_map.converters["period"] = PeriodConverter
@@ -63,12 +65,16 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from . import models  # noqa: F401  (every table known before the first query)
+    from .audit_trail.routes import blp as audit_trail
     from .categories.routes import blp as categories
     from .coupons.pages import blp as customer
     from .coupons.routes import blp as coupons
+    from .customers.routes import blp as customers
     from .events.routes import blp as events
     from .extensions import api
+    from .http.readiness import blp as readiness
     from .merchants.routes import blp as merchants
+    from .metrics.routes import blp as metrics
     from .offers.routes import blp as offers
     from .partners.routes import blp as partners
     from .redemptions.routes import blp as redemptions
@@ -79,7 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from .webhooks.routes import blp as webhooks
 
     for blueprint in (merchants, categories, partners, offers, coupons, customer, redemptions, settlements,
-                      reports, tills, events, webhooks):
+                      reports, tills, events, webhooks, readiness, metrics, customers, audit_trail):
         api.register_blueprint(blueprint)
     app.register_blueprint(till_app)
 

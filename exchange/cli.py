@@ -120,13 +120,19 @@ def deliver(once):
 
 
 @exchange_group.command("check-ledger")
+@click.option("--metrics-file", type=click.Path(dir_okay=False), default=None,
+              help="Also write the result for node_exporter's textfile collector (a .prom file).")
 @with_appcontext
-def check_ledger_command():
+def check_ledger_command(metrics_file):
     """Verify that every ledger transaction balances and every redemption has its entries."""
     from .extensions import db
     from .redemptions.reconciliation import check_ledger
 
     problems = check_ledger(db.session)
+    if metrics_file:
+        from .metrics.ledger_check import write_ledger_check
+
+        write_ledger_check(metrics_file, len(problems))
     for line in problems:
         click.echo(line, err=True)
     if problems:
@@ -134,13 +140,44 @@ def check_ledger_command():
     click.echo("ledger ok: every transaction balances and every redemption and reversal is posted")
 
 
+@exchange_group.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup(path):
+    """Copy the SQLite database to PATH (new file) while the server keeps serving; on
+    PostgreSQL, print the procedure (docs/operations.md)."""
+    from .db.backup import POSTGRESQL_PROCEDURE, BackupError, backup_sqlite, database_path, postgresql_target
+
+    url = current_app.config["DATABASE_URL"]
+    try:
+        source = database_path(url)
+        if source is None:
+            click.echo(POSTGRESQL_PROCEDURE.format(target=postgresql_target(url)), err=True)
+            raise SystemExit(2)
+        size = backup_sqlite(source, Path(path))
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backup written: {path} ({size} bytes); restore by copying it to the database's path "
+               "with the server stopped (docs/operations.md)")
+
+
 @exchange_group.command("purge-idempotency-keys")
 @with_appcontext
 def purge_idempotency_keys():
     """Delete Idempotency-Keys past their retention (each server also does this hourly)."""
-    from .db.idempotency import RETENTION, purge_expired
+    from .db.idempotency import purge_expired, retention
 
-    click.echo(f"idempotency keys older than {RETENTION} deleted: {purge_expired()}")
+    click.echo(f"idempotency keys older than {retention()} deleted: {purge_expired()}")
+
+
+@exchange_group.command("purge")
+@with_appcontext
+def purge():
+    """Delete every kind of record past its retention (each server also does this hourly)."""
+    from .retention import purge_due
+
+    for kind, deleted in purge_due().items():
+        click.echo(f"{kind}: {deleted} deleted")
 
 
 @exchange_group.command("demo")

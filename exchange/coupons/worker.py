@@ -1,5 +1,5 @@
 """A background thread in each server process that finishes coupon batches (and, hourly,
-deletes expired Idempotency-Keys).
+deletes what is past its retention: `exchange/retention.py`).
 
 Leases keep several processes from working on one batch; when a process dies its batches are
 taken over once their lease lapses, so a batch survives a restart of the whole server.
@@ -14,7 +14,8 @@ import time
 from flask import Flask
 
 from ..db import outages
-from ..db.idempotency import purge_expired
+from ..metrics.queues import record_queue_depths_now_and_then
+from ..retention import purge_due
 from .batches import work, worker_name
 from .sheets import draw_pending_sheets
 
@@ -32,10 +33,11 @@ def _loop(app: Flask) -> None:
         try:
             with app.app_context():
                 worked = work(owner) + draw_pending_sheets(owner)
+                record_queue_depths_now_and_then()
                 if time.monotonic() >= next_purge:
-                    # Housekeeping off the request path: expired Idempotency-Keys.
+                    # Housekeeping off the request path: records past their retention.
                     next_purge = time.monotonic() + PURGE_SECONDS
-                    purge_expired()
+                    purge_due()
         except Exception as error:
             outage = outages.database_outage(error)
             if outage:  # said once, not once a second (exchange.db.outages)

@@ -14,7 +14,8 @@ and its stored response never part, and a request that dies leaves no half-claim
 * A refusal is stored too (a retry gets the same refusal), in a transaction of its own after
   the refused work was rolled back; if another request with the key stored an answer in
   between, that answer is the one given.
-* Keys are kept for `RETENTION` (≥ 24 h), then `purge_expired` deletes them; a key whose
+* Keys are kept for `EXCHANGE_IDEMPOTENCY_RETENTION_HOURS` (default `RETENTION`, never under
+  24 h), then `purge_expired` deletes them (driven by `exchange/retention.py`); a key whose
   retention has passed is new again.
 """
 
@@ -123,7 +124,7 @@ class Once:
         R = IdempotencyRecord
         if found is None:
             return
-        if found.created_at < clock.now() - RETENTION or found.response_status is None:
+        if found.created_at < clock.now() - retention() or found.response_status is None:
             # Past its retention (not purged yet), or a claim left by a request that died under
             # an older version: the key is new again.
             session.execute(delete(R).where(R.id == found.id))
@@ -155,18 +156,25 @@ _LOCK_AND_FIND = Compiled(
         R, (R.merchant_id == bindparam("merchant_id")) & (R.key == bindparam("key")))))
 
 
-def purge_expired(now: datetime | None = None) -> int:
+def retention() -> timedelta:
+    """How long keys are kept (the app's `IDEMPOTENCY_RETENTION`, default `RETENTION`)."""
+    from flask import current_app
+
+    return current_app.config.get("IDEMPOTENCY_RETENTION", RETENTION)
+
+
+def purge_expired(now: datetime | None = None, batch: int = PURGE_BATCH) -> int:
     """Delete keys past their retention, a batch per transaction; how many were deleted."""
     from .unit_of_work import unit_of_work
 
-    cutoff = (now or clock.now()) - RETENTION
+    cutoff = (now or clock.now()) - retention()
     R = IdempotencyRecord
     total = 0
     while True:
         with unit_of_work() as uow:
             session = uow.session
-            ids = select(R.id).where(R.created_at < cutoff).order_by(R.id).limit(PURGE_BATCH)
+            ids = select(R.id).where(R.created_at < cutoff).order_by(R.id).limit(batch)
             deleted = session.execute(delete(R).where(R.id.in_(ids.scalar_subquery()))).rowcount
         total += deleted
-        if deleted < PURGE_BATCH:
+        if deleted < batch:
             return total

@@ -110,6 +110,8 @@ def test_a_read_only_episode_answers_503_and_every_worker_writes_again_after(tmp
                 status, _, body = pinned.request("GET", "/healthz")
                 assert (status, json.loads(body)) == (200, {"status": "degraded", "database": "not_writable",
                                                             "rate_limits": "per_process"})
+                status, _, body = pinned.request("GET", "/readyz")  # asks with a write of its own
+                assert status == 503 and json.loads(body)["checks"]["database"] == "not_writable", body
                 pinned.close()
                 # Every worker meets the episode (new connections land on either).
                 for i in range(6):
@@ -129,6 +131,8 @@ def test_a_read_only_episode_answers_503_and_every_worker_writes_again_after(tmp
                 assert status == 201, body
             healths = [json.loads(server.request("GET", "/healthz")[2]) for _ in range(8)]
             assert all(h["database"] == "writable" and h["status"] == "ok" for h in healths), healths
+            readies = [json.loads(server.request("GET", "/readyz")[2]) for _ in range(8)]
+            assert all(r.get("status") == "ready" for r in readies), readies
             result = server.flask("exchange", "check-ledger")
             assert result.returncode == 0, result.stderr + result.stdout
             assert "attempt to write a readonly database" not in result.stderr

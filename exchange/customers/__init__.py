@@ -1,0 +1,1 @@
+"""Customers, who exist here only as keyed pseudonyms: erasing one on request."""
