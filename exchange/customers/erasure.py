@@ -10,7 +10,7 @@ count as anonymous (partner reports count distinct customers by pseudonym).
 A merchant erases among the coupons it handed out (and their redemptions); the operator
 everywhere. A counter of an offer the merchant's coupons touched is removed and rebuilt from
 the redemptions still naming the customer (another distributor's) when next needed
-(`redemptions/limits.py` starts a missing counter from the books). The audit event says that an
+(`redemptions/store.py` starts a missing counter from the books). The audit event says that an
 erasure happened and how much it changed, never whom it concerned. Erasing twice is harmless:
 the second finds nothing.
 """

@@ -24,7 +24,7 @@ class Redemption(Base):
         Index("ix_redemptions_owner_time", "owner_id", "redeemed_at"),
         Index("ix_redemptions_distributor_time", "distributor_id", "redeemed_at"),
         Index("ix_redemptions_offer_customer", "offer_id", "customer_pseudonym"),
-        # A capped partnership's month total starts from its redemptions so far (see limits.py).
+        # A capped partnership's month total starts from its redemptions so far (see store.py).
         Index("ix_redemptions_partnership_time", "partnership_id", "redeemed_at"),
     )
 

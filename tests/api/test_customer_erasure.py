@@ -123,7 +123,7 @@ def test_a_merchant_erases_among_the_coupons_it_handed_out(api, world, limited, 
     left = session.execute(text("SELECT distributor_id FROM coupons WHERE customer_pseudonym = :a"), {"a": ALIAS}).all()
     assert [row[0] for row in left] == [toy.id]
     # The other partner's redemption still counts for the limit: counted again from the books.
-    from exchange.redemptions.limits import customer_uses
+    from exchange.redemptions.store import customer_uses
 
     assert customer_uses(session, offer_id=offer["id"], pseudonym=ALIAS) == 1
     issue(api, toy.key, offer)

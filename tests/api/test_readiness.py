@@ -29,7 +29,8 @@ def read_only_database(app, database_url, monkeypatch):
     each test's rolled-back transaction, and a refused write would invalidate it.)"""
     from flask import Flask
 
-    from exchange.extensions import Database, WriterLock
+    from exchange.db.database import Database
+    from exchange.db.writer_lock import WriterLock
     from exchange.http import readiness
 
     if database_url.startswith("sqlite"):
