@@ -86,6 +86,10 @@ def _base(env: Mapping[str, str]) -> dict:
         # records (redemptions, reversals, ledger, settlements) are never purged.
         "IDEMPOTENCY_RETENTION": timedelta(hours=_at_least(env, "EXCHANGE_IDEMPOTENCY_RETENTION_HOURS", "48", 24)),
         "TILL_PAIRING_RETENTION": timedelta(days=_at_least(env, "EXCHANGE_TILL_PAIRING_RETENTION_DAYS", "30", 1)),
+        # The events feed promises at least 30 days (docs/webhooks.md).
+        "EVENT_RETENTION": timedelta(days=_at_least(env, "EXCHANGE_EVENT_RETENTION_DAYS", "30", 30)),
+        "WEBHOOK_DELIVERY_RETENTION": timedelta(
+            days=_at_least(env, "EXCHANGE_WEBHOOK_DELIVERY_RETENTION_DAYS", "30", 1)),
         # Rows deleted per transaction: each batch holds the write lock for milliseconds.
         "PURGE_BATCH": _at_least(env, "EXCHANGE_PURGE_BATCH", "500", 1),
         "LOG_LEVEL": env.get("EXCHANGE_LOG_LEVEL", "INFO"),

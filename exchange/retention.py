@@ -6,12 +6,13 @@ transaction, so no purge holds a lock for longer than a few milliseconds.
 |---------------------|---------------------------------------------------|---------------------------------------|
 | idempotency keys    | stored longer ago than the retention               | EXCHANGE_IDEMPOTENCY_RETENTION_HOURS  |
 | till pairing codes  | used or expired longer ago than the retention      | EXCHANGE_TILL_PAIRING_RETENTION_DAYS  |
+| webhook deliveries  | succeeded or given up longer ago than the retention | EXCHANGE_WEBHOOK_DELIVERY_RETENTION_DAYS |
+| events              | created longer ago than the retention (≥ 30 days), no delivery left | EXCHANGE_EVENT_RETENTION_DAYS |
 
 Money records — redemptions, reversals, ledger transactions and entries, settlements and
 their statements — are never purged (SPEC §4.3): no kind here may name their tables, and
-`tests/api/test_retention.py` holds that. Webhook deliveries and events (issue 12, not built
-yet) get their own kind in `KINDS` when their tables exist, with settings named alike
-(`EXCHANGE_WEBHOOK_DELIVERY_RETENTION_DAYS`, `EXCHANGE_EVENT_RETENTION_DAYS`).
+`tests/api/test_retention.py` holds that. A delivery still pending is never purged, and an
+event is kept while any delivery of it is (deliveries go first, in the order of `KINDS`).
 """
 
 from __future__ import annotations
@@ -64,10 +65,29 @@ def _till_pairings(now: datetime, batch: int) -> int:
     return _in_batches(P.__table__, due, batch)
 
 
+def _webhook_deliveries(now: datetime, batch: int) -> int:
+    from .events.models import WebhookDelivery as D
+
+    cutoff = now - current_app.config["WEBHOOK_DELIVERY_RETENTION"]
+    due = or_(and_(D.status == "succeeded", D.delivered_at < cutoff),
+              and_(D.status == "failed", D.last_attempt_at < cutoff))
+    return _in_batches(D.__table__, due, batch)
+
+
+def _events(now: datetime, batch: int) -> int:
+    from .events.models import Event as E
+    from .events.models import WebhookDelivery as D
+
+    cutoff = now - current_app.config["EVENT_RETENTION"]
+    due = and_(E.created < cutoff, ~select(D.id).where(D.event_id == E.id).exists())
+    return _in_batches(E.__table__, due, batch)
+
+
 KINDS = (
     Kind("idempotency_keys", "idempotency_records", lambda now, batch: purge_expired(now, batch)),
     Kind("till_pairings", "till_pairings", _till_pairings),
-    # Kind("webhook_deliveries", …), Kind("events", …): issue 12, once the tables exist.
+    Kind("webhook_deliveries", "webhook_deliveries", _webhook_deliveries),
+    Kind("events", "events", _events),
 )
 
 

@@ -109,3 +109,41 @@ def test_the_purge_command_names_each_kind(app, connection):
 def test_retention_settings_are_checked(setting, value):
     with pytest.raises(ConfigError, match=setting):
         load_config({"EXCHANGE_ENV": "testing", setting: value})
+
+
+def test_delivered_webhook_attempts_and_old_events_are_purged_pending_ones_kept(api, world, session):
+    from exchange.db.unit_of_work import unit_of_work
+    from exchange.events.models import Event, WebhookDelivery, WebhookEndpoint
+
+    now = clock.now()
+    with unit_of_work() as uow:
+        endpoint = WebhookEndpoint(merchant_id=world.maternity.id, url="https://erp.example/hooks", description=None,
+                                   event_types=["coupon.redeemed"], enabled=True, secret="whsec_x",
+                                   previous_secret=None, previous_secret_expires_at=None, failing_since=None,
+                                   disabled_reason=None, created_at=now, updated_at=now)
+        uow.session.add(endpoint)
+        uow.session.flush()
+        for n, status in enumerate(("succeeded", "failed", "pending")):
+            uow.session.add(Event(id=f"evt_retention{n}", merchant_id=world.maternity.id, type="coupon.redeemed",
+                                  created=now, data={}, seq=None))
+            uow.session.flush()
+            uow.session.add(WebhookDelivery(
+                event_id=f"evt_retention{n}", endpoint_id=endpoint.id, status=status, attempts=1,
+                next_attempt_at=now, lease_owner=None, retry_window_from=now, last_attempt_at=now,
+                last_status_code=200 if status == "succeeded" else 500, last_latency_ms=3, last_excerpt="",
+                last_error=None, delivered_at=now if status == "succeeded" else None, created_at=now))
+    clock.advance(timedelta(days=29))
+    assert purge_due() | {} == {**purge_due(), "webhook_deliveries": 0, "events": 0}
+    clock.advance(timedelta(days=2))
+    purged = purge_due()
+    # The finished deliveries go, then their events (and the world's own, which had none); a
+    # delivery still pending keeps its event.
+    assert purged["webhook_deliveries"] == 2 and purged["events"] >= 2
+    assert session.scalars(select(WebhookDelivery.status)).all() == ["pending"]
+    assert session.scalars(select(Event.id).where(Event.id.like("evt_retention%"))).all() == ["evt_retention2"]
+
+
+def test_the_events_feed_keeps_at_least_thirty_days():
+    with pytest.raises(ConfigError):
+        load_config({"EXCHANGE_EVENT_RETENTION_DAYS": "7"})
+    assert load_config({})["EVENT_RETENTION"] == timedelta(days=30)
