@@ -34,10 +34,10 @@ BATCH_LAG = Gauge("exchange_coupon_batch_oldest_queued_seconds",
                   "Age of the oldest unfinished coupon batch (0: none)", multiprocess_mode="livemostrecent")
 SHEETS_QUEUED = Gauge("exchange_sheets_queued", "Printable sheets requested and not drawn yet",
                       multiprocess_mode="livemostrecent")
-# Webhooks (issue 12) are not built yet. Their outbox will report here, read like the batches:
-#   exchange_webhook_deliveries_queued        deliveries not yet acknowledged
-#   exchange_webhook_delivery_lag_seconds     age of the oldest of them
-# Nothing is exposed under these names until the outbox exists (docs/operations.md).
+WEBHOOKS_QUEUED = Gauge("exchange_webhook_deliveries_queued", "Webhook deliveries not acknowledged yet (pending)",
+                        multiprocess_mode="livemostrecent")
+WEBHOOK_LAG = Gauge("exchange_webhook_delivery_lag_seconds",
+                    "Age of the oldest pending webhook delivery's event (0: none)", multiprocess_mode="livemostrecent")
 
 DB_POOL_IN_USE = Gauge("exchange_db_pool_connections_in_use",
                        "Database connections checked out of the workers' pools", multiprocess_mode="livesum")

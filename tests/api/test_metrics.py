@@ -4,6 +4,7 @@ the money path by outcome code; nothing about a customer, a key or a token in an
 
 import re
 import uuid
+from datetime import timedelta
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -102,6 +103,8 @@ def test_queue_depths_pool_and_rate_limit_store_are_there(api, world):
     assert value(samples, "exchange_coupons_queued") >= 500
     assert value(samples, "exchange_coupon_batch_oldest_queued_seconds") >= 0
     assert ("exchange_sheets_queued", ()) in samples
+    assert value(samples, "exchange_webhook_deliveries_queued") == 0
+    assert value(samples, "exchange_webhook_delivery_lag_seconds") == 0
     assert value(samples, "exchange_db_pool_connections_in_use") >= 1  # this request's own
     assert value(samples, "exchange_db_pool_capacity") >= 1
     assert value(samples, "exchange_rate_limits_degraded_workers") == 0
@@ -116,3 +119,20 @@ def test_check_ledger_writes_its_result_for_the_textfile_collector(app, api, wor
     samples = {s.name: s.value for f in text_string_to_metric_families(path.read_text()) for s in f.samples}
     assert samples["exchange_ledger_check_problems"] == 0
     assert samples["exchange_ledger_check_timestamp_seconds"] > 1.7e9
+
+
+def test_a_pending_webhook_delivery_shows_in_the_queue_and_its_lag(api, app, world, monkeypatch):
+    from exchange import clock
+    from exchange.events.relay import relay
+    from tests.api.test_events import redeem
+
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE", True)  # nothing listens there: it stays pending
+    r = api.post("/api/v1/webhook-endpoints", world.maternity.key,
+                 json={"url": "http://127.0.0.1:9/hooks", "event_types": ["coupon.redeemed"]})
+    assert r.status_code == 201, r.get_json()
+    redeem(api, world)
+    relay()  # the event is numbered and its delivery queued; no worker sends it here
+    clock.set_now(clock.now() + timedelta(minutes=10))
+    samples = scrape(api)
+    assert value(samples, "exchange_webhook_deliveries_queued") == 1
+    assert 600 <= value(samples, "exchange_webhook_delivery_lag_seconds") < 700
