@@ -125,3 +125,7 @@ def unit_of_work(once: Once | None = None, holds: Sequence[Callable[[Session], N
     """A unit of work on the app's database (or `database`); see the module's docstring."""
     return UnitOfWork(once, holds, database)
 
+
+def open_unit(session: Session) -> UnitOfWork | None:
+    """The unit of work running on `session`, if one is."""
+    return session.info.get(_OPEN)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..db.statements import Compiled
+from ..db.unit_of_work import open_unit
 from .models import Event
 from .types import EVENT_TYPES
 
@@ -35,6 +36,8 @@ def emit(session: Session, merchant_id: int, type: str, data: dict[str, Any], *,
     work still holds (an event may name a row written just before it)."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}: add it to exchange/events/types.py")
+    if open_unit(session) is None:
+        raise RuntimeError("events are written inside the unit of work of the change they report")
     at = at or clock.now()
     event_id = new_event_id(at)
     session.flush()

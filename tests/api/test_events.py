@@ -221,3 +221,10 @@ def test_events_are_only_visible_once_numbered_by_the_relay(api, world, session)
     assert relay() > 0 and relay() == 0
     assert api.get(FEED, world.maternity.key).get_json()["items"]
     assert session.scalar(select(func.count()).select_from(Event).where(Event.seq.is_(None))) == 0
+
+
+def test_an_event_is_written_only_inside_the_unit_of_work_of_its_change(world, session):
+    import pytest
+
+    with pytest.raises(RuntimeError, match="inside the unit of work"):
+        emit(session, world.maternity.id, "api_key.created", {"id": 0})
