@@ -7,6 +7,7 @@ import json
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from exchange import clock
@@ -224,7 +225,5 @@ def test_events_are_only_visible_once_numbered_by_the_relay(api, world, session)
 
 
 def test_an_event_is_written_only_inside_the_unit_of_work_of_its_change(world, session):
-    import pytest
-
     with pytest.raises(RuntimeError, match="inside the unit of work"):
         emit(session, world.maternity.id, "api_key.created", {"id": 0})
