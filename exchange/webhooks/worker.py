@@ -16,6 +16,7 @@ from flask import Flask
 from ..coupons.batches import worker_name
 from ..db import outages
 from ..events.relay import relay
+from ..extensions import db
 from .attempts import deliver_due
 
 log = logging.getLogger("exchange.webhooks")
@@ -32,12 +33,29 @@ def work_once(owner: str) -> int:
     return relay() + deliver_due(owner)
 
 
+def _own_connections(app: Flask):
+    """On SQLite, connections of this thread's own (opened and closed each pass), never the
+    requests' pool: one opened while the files were read-only stays read-only, and handed back
+    to the shared pool it would refuse a till's write after the episode (the requests' own
+    refusals drop the pool, but not a connection this thread holds at that moment)."""
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        return None
+    from sqlalchemy.pool import NullPool
+
+    from ..extensions import make_engine
+
+    return make_engine(app.config["DATABASE_URL"], poolclass=NullPool)
+
+
 def run(app: Flask, *, stop: threading.Event | None = None) -> None:
     owner = worker_name()
+    engine = _own_connections(app)
     while stop is None or not stop.is_set():
         began = time.monotonic()
         try:
             with app.app_context():
+                if engine is not None:
+                    db.session.registry.set(db.session.session_factory(bind=engine))
                 worked = work_once(owner)
         except Exception as error:
             outage = outages.database_outage(error)
