@@ -65,14 +65,14 @@ def run() -> dict:
                 port = int(server.url.rsplit(":", 1)[1])
                 counter = iter(range(10**9))
 
-                def redemption():
+                def redemption(counter=counter, tokens=tokens, till=till):
                     n = next(counter)
                     return "POST", "/api/v1/redemptions", json.dumps(
                         {"payload": tokens[n % len(tokens)], "order_amount": 10000}), {
                         "Authorization": f"Bearer {till}", "Content-Type": "application/json",
                         "Idempotency-Key": str(uuid.uuid4())}
 
-                def switch(on: bool) -> None:
+                def switch(on: bool, endpoints=endpoints, server=server, maternity=maternity) -> None:
                     for endpoint in endpoints:
                         server.request("PATCH", f"/api/v1/webhook-endpoints/{endpoint}", {"enabled": on},
                                        maternity["key"])

@@ -7,7 +7,7 @@ transaction, so no purge holds a lock for longer than a few milliseconds.
 | idempotency keys    | stored longer ago than the retention               | EXCHANGE_IDEMPOTENCY_RETENTION_HOURS  |
 | till pairing codes  | used or expired longer ago than the retention      | EXCHANGE_TILL_PAIRING_RETENTION_DAYS  |
 | webhook deliveries  | succeeded or given up longer ago than the retention | EXCHANGE_WEBHOOK_DELIVERY_RETENTION_DAYS |
-| events              | created longer ago than the retention (≥ 30 days), no delivery left | EXCHANGE_EVENT_RETENTION_DAYS |
+| events              | created before the retention (≥ 30 days), no delivery left | EXCHANGE_EVENT_RETENTION_DAYS |
 
 Money records — redemptions, reversals, ledger transactions and entries, settlements and
 their statements — are never purged (SPEC §4.3): no kind here may name their tables, and

@@ -59,6 +59,15 @@ class Database:
         session.info[_OWN_CONNECTION] = connection
         return session
 
+    def use_for_this_thread(self, engine: Engine) -> None:
+        """This thread's session, until it ends, on a connection of `engine` instead of the
+        app's pool (the webhook thread on SQLite: see `exchange.webhooks.worker`)."""
+        self.session.remove()
+        connection = engine.connect()
+        session = self._sessions(bind=connection)
+        session.info[_OWN_CONNECTION] = connection
+        self.session.registry.set(session)
+
     @contextmanager
     def bound_to(self, connection: Connection) -> Iterator[None]:
         """Sessions on `connection` while the block runs (the tests' rolled-back transaction)."""

@@ -90,7 +90,7 @@ def deliver_due(owner: str, *, limit: int = CLAIM) -> int:
     settings = (resolver(), config["WEBHOOK_ALLOW_PRIVATE"], config["WEBHOOK_HTTPS_ONLY"])
     sending = _sending_for(config["WEBHOOK_TIMEOUT_SECONDS"])
     answers = list(sending.pool.map(lambda job: attempt(sending.http, job, *settings), jobs))
-    record_all(owner, list(zip(jobs, answers)))
+    record_all(owner, list(zip(jobs, answers, strict=True)))
     return len(jobs)
 
 

@@ -42,7 +42,8 @@ class EndpointUpdateSchema(StrictSchema):
 
 
 class RotateSchema(StrictSchema):
-    overlap_seconds = ma.fields.Integer(strict=True, load_default=86400, validate=ma.validate.Range(min=0, max=7 * 86400),
+    overlap_seconds = ma.fields.Integer(strict=True, load_default=86400,
+                                        validate=ma.validate.Range(min=0, max=7 * 86400),
                                         metadata={"description": "how long the old secret keeps signing too "
                                                                  "(default a day, at most a week)"})
 

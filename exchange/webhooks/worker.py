@@ -42,7 +42,7 @@ def _own_connections(app: Flask):
         return None
     from sqlalchemy.pool import NullPool
 
-    from ..extensions import make_engine
+    from ..db.engine import make_engine
 
     return make_engine(app.config["DATABASE_URL"], poolclass=NullPool)
 
@@ -55,7 +55,7 @@ def run(app: Flask, *, stop: threading.Event | None = None) -> None:
         try:
             with app.app_context():
                 if engine is not None:
-                    db.session.registry.set(db.session.session_factory(bind=engine))
+                    db.use_for_this_thread(engine)
                 worked = work_once(owner)
         except Exception as error:
             outage = outages.database_outage(error)

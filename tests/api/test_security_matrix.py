@@ -523,7 +523,7 @@ def test_each_merchant_reads_only_its_own_events_and_a_distributor_never_the_own
              for actor in (world.maternity, world.stroller, world.outsider)}
     for merchant_id, events in feeds.items():
         assert {e["merchant_id"] for e in events} <= {merchant_id}
-    ids = [set(e["id"] for e in events) for events in feeds.values()]
+    ids = [{e["id"] for e in events} for events in feeds.values()]
     assert not (ids[0] & ids[1]) and not ids[2]
     owner = [e for e in feeds[world.maternity.id] if e["type"] == "coupon.redeemed"]
     distributor = [e for e in feeds[world.stroller.id] if e["type"] == "coupon.redeemed"]
