@@ -3,11 +3,23 @@ schemas the routes dump). One call per change, inside the change's own transacti
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 
 from sqlalchemy.orm import Session
 
 from .outbox import emit
+
+
+@functools.cache
+def _schema(schema_class):
+    """One instance per schema (building one costs more than the dump: a redemption dumps two)."""
+    return schema_class()
+
+
+def _dump(schema_class, obj):
+    return _schema(schema_class).dump(obj)
+
 
 # A route's action, as its event names what happened.
 PAST_TENSE = {"accept": "accepted", "decline": "declined", "pause": "paused", "resume": "resumed",
@@ -19,24 +31,24 @@ def coupon_redeemed(session: Session, r) -> None:
     and its commission (SPEC §9: never the owner's order references)."""
     from ..redemptions.schemas import DistributorRedemptionSchema, RedemptionSchema
 
-    emit(session, r.owner_id, "coupon.redeemed", RedemptionSchema().dump(r), at=r.redeemed_at)
-    emit(session, r.distributor_id, "coupon.redeemed", DistributorRedemptionSchema().dump(r), at=r.redeemed_at)
+    emit(session, r.owner_id, "coupon.redeemed", _dump(RedemptionSchema, r), at=r.redeemed_at)
+    emit(session, r.distributor_id, "coupon.redeemed", _dump(DistributorRedemptionSchema, r), at=r.redeemed_at)
 
 
 def redemption_reversed(session: Session, r, reversal) -> None:
     from ..redemptions.schemas import DistributorRedemptionSchema, RedemptionSchema, ReversalSchema
 
-    refund = ReversalSchema().dump(reversal)
-    emit(session, r.owner_id, "redemption.reversed", {"redemption": RedemptionSchema().dump(r), "reversal": refund},
+    refund = _dump(ReversalSchema, reversal)
+    emit(session, r.owner_id, "redemption.reversed", {"redemption": _dump(RedemptionSchema, r), "reversal": refund},
          at=reversal.reversed_at)
     emit(session, r.distributor_id, "redemption.reversed",
-         {"redemption": DistributorRedemptionSchema().dump(r), "reversal": refund}, at=reversal.reversed_at)
+         {"redemption": _dump(DistributorRedemptionSchema, r), "reversal": refund}, at=reversal.reversed_at)
 
 
 def partnership_moved(session: Session, p, type: str) -> None:
     from ..partners.schemas import PartnershipSchema
 
-    view = PartnershipSchema().dump(p)
+    view = _dump(PartnershipSchema, p)
     for merchant_id in (p.proposer_id, p.partner_id):
         emit(session, merchant_id, type, view)
 
@@ -44,7 +56,7 @@ def partnership_moved(session: Session, p, type: str) -> None:
 def terms_moved(session: Session, p, terms, type: str) -> None:
     from ..partners.schemas import PartnershipSchema, TermsOutSchema
 
-    view = {"partnership": PartnershipSchema().dump(p), "terms": TermsOutSchema().dump(terms)}
+    view = {"partnership": _dump(PartnershipSchema, p), "terms": _dump(TermsOutSchema, terms)}
     for merchant_id in (p.proposer_id, p.partner_id):
         emit(session, merchant_id, type, view)
 
@@ -52,20 +64,20 @@ def terms_moved(session: Session, p, terms, type: str) -> None:
 def offer_moved(session: Session, offer, type: str) -> None:
     from ..offers.schemas import OfferSchema
 
-    emit(session, offer.owner_id, type, OfferSchema().dump(offer))
+    emit(session, offer.owner_id, type, _dump(OfferSchema, offer))
 
 
 def batch_done(session: Session, batch) -> None:
     from ..coupons.schemas import BatchSchema
 
-    emit(session, batch.distributor_id, "batch.done", BatchSchema().dump(batch))
+    emit(session, batch.distributor_id, "batch.done", _dump(BatchSchema, batch))
 
 
 def sheet_ready(session: Session, batch) -> None:
     from ..coupons.schemas import BatchSchema
 
     emit(session, batch.distributor_id, "sheet.ready",
-         {"batch": BatchSchema().dump(batch), "sheet_url": f"/api/v1/coupon-batches/{batch.id}/sheet.pdf"})
+         {"batch": _dump(BatchSchema, batch), "sheet_url": f"/api/v1/coupon-batches/{batch.id}/sheet.pdf"})
 
 
 def settlement_closed(session: Session, settlement, rows: list[dict]) -> None:
@@ -101,7 +113,7 @@ def statement_confirmed(session: Session, obligation, period: str, by: int) -> N
 def dispute_moved(session: Session, dispute, type: str) -> None:
     from ..settlement.schemas import DisputeSchema
 
-    view = DisputeSchema().dump(dispute)
+    view = _dump(DisputeSchema, dispute)
     for merchant_id in (dispute.obligation.merchant_a_id, dispute.obligation.merchant_b_id):
         emit(session, merchant_id, type, view)
 
@@ -109,12 +121,12 @@ def dispute_moved(session: Session, dispute, type: str) -> None:
 def api_key_moved(session: Session, key, type: str) -> None:
     from ..merchants.schemas import ApiKeySchema
 
-    emit(session, key.merchant_id, type, ApiKeySchema().dump(key))
+    emit(session, key.merchant_id, type, _dump(ApiKeySchema, key))
 
 
 def till_moved(session: Session, key, type: str, paired_at) -> None:
     from ..till.schemas import TillSchema
 
-    emit(session, key.merchant_id, type, TillSchema().dump({
+    emit(session, key.merchant_id, type, _dump(TillSchema, {
         "id": key.id, "label": key.label, "store_id": key.store_id, "paired_at": paired_at,
         "unpaired_at": key.revoked_at, "status": "unpaired" if key.revoked_at else "paired"}))
