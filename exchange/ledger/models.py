@@ -6,14 +6,6 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db.base import Base
-from .accounts import (  # noqa: F401 - the account kinds, named where the tables are
-    ADJUSTMENT_PAYABLE,
-    ADJUSTMENT_RECEIVABLE,
-    COFUNDING_PAYABLE,
-    COFUNDING_RECEIVABLE,
-    COMMISSION_PAYABLE,
-    COMMISSION_RECEIVABLE,
-)
 
 
 class LedgerTransaction(Base):

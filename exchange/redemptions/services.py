@@ -124,17 +124,14 @@ def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str
         # its row and holds it locked until commit (PostgreSQL), so the budget is taken last, and
         # an offer without one is never touched here (its tills then do not queue on one row).
         if c.budget is not None:
-            if not store.spend_budget(session, c.offer_id, a.discount):
+            left = store.spend_budget(session, c.offer_id, a.discount)
+            if left is None:
                 raise budget_exhausted()
-            _tell_if_budget_used_up(session, c.offer_id, a.discount)
+            if left < a.discount:
+                # What is left would not cover this discount again (for a fixed discount: the
+                # next redemption is refused): offer.budget_exhausted.
+                events.offer_moved(session, session.get(Offer, c.offer_id), "offer.budget_exhausted")
     return uow.response
-
-
-def _tell_if_budget_used_up(session, offer_id: int, discount: int) -> None:
-    """offer.budget_exhausted once what is left of the budget would not cover this discount again
-    (for a fixed discount: the next redemption is refused). Budgeted offers only."""
-    if store.budget_left(session, offer_id) < discount:
-        events.offer_moved(session, session.get(Offer, offer_id), "offer.budget_exhausted")
 
 
 

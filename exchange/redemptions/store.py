@@ -69,14 +69,9 @@ def take_a_use(session, coupon_id: int) -> bool:
     return bool(_TAKE_A_USE.count(session, {"coupon_id": coupon_id}))
 
 
-def spend_budget(session, offer_id: int, discount: int) -> bool:
-    """The discount out of the offer's budget, if it fits."""
-    return bool(_SPEND_BUDGET.count(session, {"offer_id": offer_id, "discount": discount}))
-
-
-def budget_left(session, offer_id: int) -> int:
-    """What is left of the offer's budget (after this transaction's own spending)."""
-    return _BUDGET_LEFT.scalar(session, {"offer_id": offer_id})
+def spend_budget(session, offer_id: int, discount: int) -> int | None:
+    """The discount out of the offer's budget, if it fits: what is left of it then, or None."""
+    return _SPEND_BUDGET.scalar(session, {"offer_id": offer_id, "discount": discount})
 
 
 def insert_redemption(session, r: Redemption) -> int:
@@ -184,7 +179,6 @@ _TAKE_A_USE = Compiled(update(Coupon.__table__).where(Coupon.id == bindparam("co
 _SPEND_BUDGET = Compiled(update(Offer.__table__)
                          .where(Offer.id == bindparam("offer_id"),
                                 Offer.budget_spent + bindparam("discount") <= Offer.budget)
-                         .values(budget_spent=Offer.budget_spent + bindparam("discount")))
-_BUDGET_LEFT = Compiled(select((Offer.budget - Offer.budget_spent).label("budget_left"))
-                        .where(Offer.id == bindparam("offer_id")))
+                         .values(budget_spent=Offer.budget_spent + bindparam("discount"))
+                         .returning((Offer.budget - Offer.budget_spent).label("budget_left")))
 _INSERT_REDEMPTION = insert_row(Redemption.__table__)

@@ -15,13 +15,15 @@ from datetime import datetime
 from sqlalchemy import BigInteger, and_, case, cast, func, not_, select
 from sqlalchemy.orm import Session
 
-from ..ledger.models import (
+from ..ledger.accounts import (
     ADJUSTMENT_PAYABLE,
     ADJUSTMENT_RECEIVABLE,
     COFUNDING_PAYABLE,
     COFUNDING_RECEIVABLE,
     COMMISSION_PAYABLE,
     COMMISSION_RECEIVABLE,
+)
+from ..ledger.models import (
     LedgerEntry,
     LedgerTransaction,
 )

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exchange.ledger import postings
-from exchange.ledger.models import (
+from exchange.ledger.accounts import (
     ADJUSTMENT_PAYABLE,
     ADJUSTMENT_RECEIVABLE,
     COFUNDING_PAYABLE,
