@@ -38,6 +38,14 @@ def on_starting(server):
 def when_ready(server):
     if os.environ.get("EXCHANGE_METRICS_BIND"):
         metrics.serve_separately(os.environ["EXCHANGE_METRICS_BIND"])
+    # Webhook deliveries run in one process beside the workers, at a lower priority
+    # (exchange/webhooks/beside.py); the workers then leave them to it.
+    from exchange.webhooks import beside
+
+    if beside.wanted():
+        os.environ["EXCHANGE_WEBHOOK_WORKER"] = "0"
+        server.delivery_process = beside.DeliveryProcess(os.getcwd())
+        server.delivery_process.start()
 
 
 def child_exit(server, worker):
@@ -45,4 +53,6 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
+    if getattr(server, "delivery_process", None) is not None:
+        server.delivery_process.stop()
     metrics.remove_directory()

@@ -103,11 +103,18 @@ def run_batches():
 
 @exchange_group.command("deliver")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit (default: keep going).")
+@click.option("--beside-server", is_flag=True, hidden=True,
+              help="Run as a server's delivery process (started by gunicorn.conf.py).")
 @with_appcontext
-def deliver(once):
-    """Send webhook deliveries in this process (as each server's background worker also does)."""
+def deliver(once, beside_server):
+    """Send webhook deliveries in this process (as each server's delivery process also does)."""
     from .coupons.batches import worker_name
     from .webhooks import worker
+
+    if beside_server:
+        from .webhooks.beside import settle_beside_server
+
+        settle_beside_server()
 
     if once:
         owner, total = worker_name(), 0

@@ -40,7 +40,7 @@ class _Form:
 
 
 class Compiled:
-    """A Core statement to run many times: `first`, `scalar`, `count`, `run`, `run_many`."""
+    """A Core statement to run many times: `first`, `all`, `scalar`, `count`, `run`, `run_many`."""
 
     def __init__(self, statement, *, per_dialect: dict[str, Any] | None = None):
         self._statements = per_dialect or {}
@@ -77,6 +77,12 @@ class Compiled:
         cursor.execute(form.sql, self._bind(form, params or {}))
         raw = cursor.fetchone()
         return None if raw is None else self._row(form, raw)
+
+    def all(self, session: Session, params: dict[str, Any] | None = None) -> list:
+        """Every result row, as named tuples."""
+        form, cursor = self._form_and_cursor(session)
+        cursor.execute(form.sql, self._bind(form, params or {}))
+        return [self._row(form, raw) for raw in cursor.fetchall()]
 
     def scalar(self, session: Session, params: dict[str, Any] | None = None):
         row = self.first(session, params)

@@ -24,6 +24,7 @@ from flask import current_app
 from sqlalchemy import bindparam, select, update
 
 from .. import clock
+from ..db.statements import Compiled
 from ..db.unit_of_work import unit_of_work
 from ..events import emit
 from ..events.models import Event, WebhookDelivery, WebhookEndpoint
@@ -96,8 +97,7 @@ def deliver_due(owner: str, *, limit: int = CLAIM) -> int:
 
 def claim(owner: str, limit: int) -> list[Job]:
     # A read first: when nothing is due (most passes) SQLite's one write lock is not taken.
-    if db.session.scalar(select(WebhookDelivery.id).where(
-            WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= clock.now()).limit(1)) is None:
+    if _ANY_DUE.scalar(db.session, {"now": clock.now()}) is None:
         db.session.rollback()
         return []
     with unit_of_work() as uow:
@@ -202,3 +202,7 @@ def _note_failure(session, endpoint: WebhookEndpoint, now) -> None:
         endpoint.disabled_reason = (f"Every delivery failed since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC; "
                                     "fix the receiver, then switch the endpoint back on (PATCH enabled: true).")
         emit(session, endpoint.merchant_id, "webhook_endpoint.disabled", EndpointSchema().dump(endpoint))
+
+
+_ANY_DUE = Compiled(select(WebhookDelivery.id).where(
+    WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= bindparam("now")).limit(1))

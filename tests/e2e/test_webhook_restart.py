@@ -56,3 +56,50 @@ def test_kill_9_mid_delivery_then_restart_delivers_with_the_same_webhook_id(fres
             assert (log["status"], log["attempts"], log["event_id"]) == ("succeeded", 2, in_flight.webhook_id)
         finally:
             stop_server(proc)
+
+
+def _delivery_processes(master_pid: int) -> list[int]:
+    from pathlib import Path
+
+    found = []
+    for task in Path(f"/proc/{master_pid}/task").glob("*/children"):
+        for pid in task.read_text().split():
+            if b"deliver" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(int(pid))
+    return found
+
+
+def _gone(pid: int) -> bool:
+    from pathlib import Path
+
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def _wait(predicate, seconds: float = 60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def test_the_server_delivers_from_one_process_of_its_own_at_a_lower_priority(fresh_db_url, tmp_path):
+    """One delivery process per server, niced below the request workers; restarted when it dies,
+    and gone with the master even when the master is killed with SIGKILL."""
+    import os
+
+    proc, server = start_server(fresh_db_url, tmp_path, **SETTINGS)
+    try:
+        [delivery] = _wait(lambda: _delivery_processes(proc.pid))
+        assert os.getpriority(os.PRIO_PROCESS, delivery) - os.getpriority(os.PRIO_PROCESS, proc.pid) == 10
+        os.kill(delivery, signal.SIGKILL)
+        [again] = _wait(lambda: [p for p in _delivery_processes(proc.pid) if p != delivery])
+        os.kill(proc.pid, signal.SIGKILL)  # the master alone
+        _wait(lambda: _gone(again))
+    finally:
+        stop_server(proc, signal.SIGKILL)
