@@ -73,7 +73,8 @@ runtime-deps:
 system-deps:
 	@scripts/system-deps.sh
 
-bench: $(VENV)/.dev
+bench: $(VENV)/.dev system-deps till-vendor
+	@scripts/system-deps.sh --bench
 	$(BIN)/python -m bench
 
 clean:

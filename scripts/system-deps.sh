@@ -2,6 +2,7 @@
 # Install the Debian packages the service and its test suite need, if any is missing.
 #   scripts/system-deps.sh            everything `make test` needs
 #   scripts/system-deps.sh --runtime  only what the service itself needs (`make run`)
+#   scripts/system-deps.sh --bench    ... and the load generator the benchmarks use (wrk)
 # Runtime: fonts-wqy-microhei (the CJK TrueType font every PDF embeds; production refuses to
 # start without it), nodejs and npm (the till's browser packages, from package-lock.json).
 # Tests: chromium (browser tests through Playwright), libzbar0 (QR decoding), poppler-utils (PDF pages to images, text, fonts), poppler-data (CMaps of Adobe's Chinese CID
@@ -18,6 +19,9 @@ missing=()
 [[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]] || missing+=(fonts-wqy-microhei)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
+if [[ "${1:-}" == "--bench" ]]; then
+  command -v wrk >/dev/null || missing+=(wrk)
+fi
 if [[ "${1:-}" != "--runtime" ]]; then
   command -v chromium >/dev/null || missing+=(chromium)
   ldconfig -p | grep 'libzbar\.so\.0' >/dev/null || missing+=(libzbar0)
