@@ -51,7 +51,7 @@ def batch_rate(url: str, tmp_keys: str) -> float:
                                         "min_spend": 20000, "currency": "CNY", "valid_from": now,
                                         "valid_until": now + timedelta(days=60), "uses_per_coupon": 1,
                                         "max_coupons": None, "budget": None, "per_customer_limit": None,
-                                        "description": None, "distributors": []})
+                                        "description": None, "distributors": [], "allow_free_order": False})
         batch = batches.create_batch(as_dist, offer.id, COUNT)
         start = time.perf_counter()
         batches.work("bench")

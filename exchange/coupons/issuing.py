@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from flask import current_app
 from sqlalchemy import column as sa_column
 from sqlalchemy import func, insert, select, update
@@ -89,14 +91,13 @@ def write_coupons(session, offer: Offer, distributor_id: int, count: int, *, sig
                   pack_id: int | None = None) -> list[dict]:
     """Sign and insert `count` coupons in one statement; return their rows."""
     at, until = clock.now(), offer.valid_until
-    rows = [dict(id=coupon_id, code=code, offer_id=offer.id, distributor_id=distributor_id,
+    rows = (dict(id=coupon_id, code=code, offer_id=offer.id, distributor_id=distributor_id,
                  batch_id=batch_id, pack_id=pack_id, customer_pseudonym=alias,
                  uses_total=offer.uses_per_coupon, uses_left=offer.uses_per_coupon, status="active",
                  token=signer.coupon(coupon_id, until), issued_at=at, expires_at=until,
                  first_viewed_at=None)
-            for coupon_id, code in zip(allocate(session, "coupons", count), codes.new_codes(count), strict=True)]
-    _insert_many(session.connection(), rows, constants={"issued_at": at, "expires_at": until})
-    return rows
+            for coupon_id, code in zip(allocate(session, "coupons", count), codes.new_codes(count), strict=True))
+    return _insert_many(session.connection(), rows, constants={"issued_at": at, "expires_at": until})
 
 
 _COUPONS = Coupon.__table__
@@ -104,26 +105,33 @@ _COUPONS = Coupon.__table__
 _RAW_COUPONS = sa_table("coupons", *[sa_column(name) for name in _COUPONS.c.keys()])  # noqa: SIM118
 
 
-def _insert_many(connection, rows: list[dict], constants: dict) -> None:
-    """Insert rows whose datetime columns share `constants`: convert those once, through the
-    columns' own types, instead of once per row (a 100,000-coupon batch spends its time
-    signing, not formatting the same two timestamps)."""
+def _insert_many(connection, rows: Iterator[dict], constants: dict) -> list[dict]:
+    """Insert rows whose datetime columns share `constants` (converted once, through the
+    columns' own types, instead of once per row: a 100,000-coupon batch spends its time signing,
+    not formatting the same two timestamps); the rows, as inserted."""
     bound = {name: bind_processor(_COUPONS.c[name].type, connection.dialect)(value)
              for name, value in constants.items()}
     if connection.dialect.name == "postgresql":
-        _copy_rows(connection, [{**row, **bound} for row in rows])
-    else:
-        connection.execute(insert(_RAW_COUPONS), [{**row, **bound} for row in rows])
+        return _copy_rows(connection, rows, bound)
+    rows = list(rows)
+    connection.execute(insert(_RAW_COUPONS), [{**row, **bound} for row in rows])
+    return rows
 
 
-def _copy_rows(connection, rows: list[dict]) -> None:
+def _copy_rows(connection, rows: Iterator[dict], bound: dict) -> list[dict]:
     """PostgreSQL's COPY, inside the session's transaction: several times faster than
-    multi-row INSERTs for a batch's chunks."""
+    multi-row INSERTs for a batch's chunks. Each row goes out as soon as it is signed, so the
+    server stores the chunk's first coupons while the next ones are being signed (instead of
+    all of them after the last signature)."""
     names = list(_COUPONS.c.keys())
     cursor = connection.connection.driver_connection.cursor()
+    written = []
     with cursor.copy(f"COPY coupons ({', '.join(names)}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([row[name] for name in names])
+            written.append(row)
+            values = {**row, **bound}
+            copy.write_row([values[name] for name in names])
+    return written
 
 
 def issue_coupons(principal: Principal, offer_id: int, count: int, customer_ref: str | None) -> list[dict]:
