@@ -47,6 +47,8 @@ export function init(ctx) {
 
 export function enter(ctx) {
   $("today-title").focus();
+  // Opening the list is seeing its refusals: the line under the banner stops counting them.
+  for (const item of ctx.queue.items()) if (item.state === "refused" && !item.seen) ctx.queue.acknowledge(item.key);
   load(ctx);
 }
 
