@@ -177,4 +177,5 @@ export default {
   "problem.offline_limit_reached": "Past the store's daily offline limits: the exchange refused this offline redemption.",
   "problem.offline_at_too_old": "This offline redemption was synced too late: the exchange no longer accepts it.",
   "problem.offline_at_in_future": "This device's clock is ahead of the exchange's: the offline redemption was refused; set the clock right.",
+  today_offline: "Offline: the day's totals come from the exchange once online; this till's offline redemptions are above.",
 };

@@ -177,4 +177,5 @@ export default {
   "problem.offline_limit_reached": "超出本店每日离线限额，交易所拒绝了这笔离线核销。",
   "problem.offline_at_too_old": "这笔离线核销太久才同步，交易所已不再接受。",
   "problem.offline_at_in_future": "本机时间不对（比交易所快），交易所拒绝了这笔离线核销；请校准时间。",
+  today_offline: "离线中：今日汇总要联网后才能查看；本机的离线核销见上方。",
 };

@@ -117,9 +117,10 @@ async function verifyOffline(ctx, payload, orderAmount) {
     coupon_code: result.code }, orderAmount);
 }
 
-function orderRef(ctx) {
+// The order number an offline redemption is known by, here, in the sync and in the merchant's report.
+function orderRef(ctx, key) {
   const stamp = new Date().toISOString().replace(/\D/g, "").slice(2, 14);
-  return `OFF-${ctx.pairing()?.tillId ?? 0}-${stamp}`;
+  return `OFF-${ctx.pairing()?.tillId ?? 0}-${stamp}-${key.slice(0, 4).toUpperCase()}`;
 }
 
 function showValid(ctx, answer, orderAmount) {
@@ -194,7 +195,7 @@ async function redeem(ctx) {
 
 // Kept on the device (written before the cashier is told), then sent when the network is back.
 async function queueOffline(ctx, mine) {
-  const item = { key: mine.key, payload: mine.payload, orderAmount: mine.orderAmount, orderRef: orderRef(ctx),
+  const item = { key: mine.key, payload: mine.payload, orderAmount: mine.orderAmount, orderRef: orderRef(ctx, mine.key),
     offlineAt: new Date().toISOString(), couponId: mine.couponId, offerId: mine.offerId, discount: mine.discount,
     payable: mine.payable, code: mine.code, title: mine.title };
   await ctx.queue.add(item);

@@ -33,6 +33,11 @@ function render(ctx) {
 
 async function load(ctx) {
   $("today-error").textContent = "";
+  // Offline the day's figures are the exchange's to give; the offline list above is this till's.
+  if (!navigator.onLine) {
+    $("today-error").textContent = t("today_offline");
+    return;
+  }
   try {
     day = await ctx.api.day();
     render(ctx);
