@@ -20,7 +20,7 @@ function row(item) {
       el("span", { text: shopTime(item.offlineAt, { date: false }) }),
       el("span", { className: "mono", text: item.orderRef }),
       el("span", { className: "amount-cell", text: formatFen(item.payable) }),
-      el("span", { className: "status", text: `${item.code ?? `#${item.couponId}`} · ${t("discount")} ${formatFen(item.discount)}` }),
+      el("span", { className: "status", text: `${item.redemption?.coupon_code ?? item.code ?? `#${item.couponId}`} · ${t("discount")} ${formatFen(item.discount)}` }),
       el("span", { className: "state", text: stateText(item) })));
 }
 
