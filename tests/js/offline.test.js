@@ -139,3 +139,19 @@ test("the queue sends in order with each item's own key, keeps it across restart
   await second.drain();
   assert.deepEqual(sent, ["k1", "k2", "k3"]);
 });
+
+test("an item taken while the queue is sending goes out in the same pass", async () => {
+  const device = memoryDevice();
+  const sent = [];
+  let queue;
+  const api = { sync: async (item) => {
+    sent.push(item.key);
+    if (item.key === "a") await queue.add({ key: "b", offlineAt: new Date(NOW).toISOString() });
+    return { id: sent.length };
+  } };
+  queue = createQueue({ device, api, setTimer: () => {}, clearTimer: () => {}, now: () => NOW });
+  await queue.add({ key: "a", offlineAt: new Date(NOW).toISOString() });
+  await queue.drain();
+  assert.deepEqual(sent, ["a", "b"]);
+  assert.deepEqual(queue.items().map((i) => i.state), ["synced", "synced"]);
+});

@@ -31,9 +31,11 @@ export function createQueue({ device, api, onChange = () => {}, setTimer = setTi
     timer = setTimer(() => { timer = null; drain(); }, delay);
   }
 
+  // The oldest item still pending, looked up afresh each time: one taken meanwhile goes out too.
+  const nextPending = () => items.find((i) => i.state === "pending");
+
   async function sendAll() {
-    for (const item of items) {
-      if (item.state !== "pending") continue;
+    for (let item = nextPending(); item; item = nextPending()) {
       try {
         item.redemption = await api.sync(item);
         item.state = "synced";
