@@ -190,7 +190,7 @@ def test_one_coupon_taken_offline_at_two_tills_is_accepted_once_and_the_other_is
     second.close("status of 409")
 
 
-def test_a_risk_limit_reached_is_refused_offline_with_the_reason(server, shop, browser):
+def test_a_risk_limit_reached_and_a_stale_catalog_are_refused_offline_with_the_reason(server, shop, browser):
     maternity = shop["maternity"]
     store = ok(server.request("POST", "/api/v1/stores", {"name": "暖暖孕婴坊 文二路店", "address": "文二路 8 号",
                                                          "city": "杭州"}, maternity["key"]))
@@ -204,6 +204,22 @@ def test_a_risk_limit_reached_is_refused_offline_with_the_reason(server, shop, b
     verdict = till.check(b)
     assert "离线核验不通过" in verdict and "每日离线核销笔数上限（1 笔）" in verdict, verdict
     assert [i["couponId"] for i in till.queue()] == [json.loads(_claims(a))["c"]]
+    # A catalog older than the store's age limit (24 h by default) is flagged and refused.
+    till.page.evaluate("""() => new Promise((resolve) => {
+        const open = indexedDB.open("till");
+        open.onsuccess = () => {
+            const store = open.result.transaction("device", "readwrite").objectStore("device");
+            store.get("catalog").onsuccess = (e) => {
+                const old = new Date(Date.parse(e.target.result.generated_at) - 25 * 3600 * 1000).toISOString();
+                store.put({ ...e.target.result, generated_at: old }, "catalog").onsuccess = () => resolve(true);
+            };
+        };
+    })""")
+    till.page.reload()
+    till.page.wait_for_selector("#view-sale:not([hidden])")
+    assert "离线资料已超过 24 小时" in till.page.inner_text("#offline-banner")
+    verdict = till.check(b)
+    assert "离线核验不通过" in verdict and "已超过 24 小时未更新" in verdict, verdict
     till.offline(False)
     till.close()
 

@@ -178,4 +178,6 @@ export default {
   "problem.offline_at_too_old": "This offline redemption was synced too late: the exchange no longer accepts it.",
   "problem.offline_at_in_future": "This device's clock is ahead of the exchange's: the offline redemption was refused; set the clock right.",
   today_offline: "Offline: the day's totals come from the exchange once online; this till's offline redemptions are above.",
+  catalog_stale_flag: "Note: this device's offline data is more than {hours} hours old: no offline redemption now.",
+  catalog_missing_flag: "Note: this device has no offline data yet: no offline redemption now.",
 };

@@ -178,4 +178,6 @@ export default {
   "problem.offline_at_too_old": "这笔离线核销太久才同步，交易所已不再接受。",
   "problem.offline_at_in_future": "本机时间不对（比交易所快），交易所拒绝了这笔离线核销；请校准时间。",
   today_offline: "离线中：今日汇总要联网后才能查看；本机的离线核销见上方。",
+  catalog_stale_flag: "注意：本机离线资料已超过 {hours} 小时，现在不能离线核销。",
+  catalog_missing_flag: "注意：本机还没有离线资料，现在不能离线核销。",
 };

@@ -4,6 +4,7 @@
 import { $, el, shopTime } from "../dom.js";
 import { problemMessage, t } from "../i18n.js";
 import { formatFen } from "../money.js";
+import { catalogAgeHours } from "../offline.js";
 
 function stateText(item) {
   if (item.state === "synced") return t("state_synced", { id: item.redemption?.id ?? "" });
@@ -30,7 +31,12 @@ export function render(ctx) {
   const pending = items.filter((i) => i.state === "pending").length;
   const refused = items.filter((i) => i.state === "refused" && !i.seen).length;
   $("offline-banner").hidden = !offline;
-  $("offline-banner").textContent = t("offline_banner");
+  // A catalog past the store's age limit is said at once: nothing can be taken offline with it.
+  const { catalog } = ctx.offlineData();
+  const stale = !catalog ? t("catalog_missing_flag")
+    : catalogAgeHours(catalog) > catalog.limits.max_catalog_age_hours
+      ? t("catalog_stale_flag", { hours: catalog.limits.max_catalog_age_hours }) : "";
+  $("offline-banner").textContent = stale ? `${t("offline_banner")} ${stale}` : t("offline_banner");
   const status = $("queue-status");
   const parts = [];
   if (pending) parts.push(t(offline ? "queue_pending_offline" : "queue_pending", { n: pending }));
