@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from exchange import clock
 from exchange.events.relay import relay
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, at
 
 LIMITS = "/api/v1/stores/{}/risk-limits"
 
@@ -166,3 +166,24 @@ def test_the_conflict_report_pages_and_refuses_bad_queries(api, world):
     assert_problem(api.get("/api/v1/offline-conflicts", world.maternity.terminal_key), 403)
     assert api.get(f"/api/v1/offline-conflicts?store_id={world.maternity.store_id}",
                    world.maternity.key).get_json() == {"items": [], "next_after": None}
+
+
+def test_an_offline_redemption_from_a_closed_month_is_booked_in_the_month_it_was_accepted(api, month):
+    at("2026-10-20T10:00:00+08:00")
+    month.redeem(month.maternity, month.stroller)
+    offer = month.offers[month.maternity.id]
+    [coupon] = api.post(f"/api/v1/offers/{offer['id']}/coupons", month.stroller.key,
+                        json={"count": 1}).get_json()["items"]
+    at("2026-11-01T01:00:00+08:00")
+    assert month.close("2026-10").status_code in (200, 201)
+    october = month.statement(month.maternity, "2026-10")
+    # Taken offline half an hour before October ended, synced an hour into November.
+    r = _sync(api, month.maternity.terminal_key, coupon, datetime.fromisoformat("2026-10-31T23:30:00+08:00"))
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert datetime.fromisoformat(body["offline_at"]) == datetime.fromisoformat("2026-10-31T23:30:00+08:00")
+    assert datetime.fromisoformat(body["redeemed_at"]) >= datetime.fromisoformat("2026-11-01T01:00:00+08:00")
+    assert month.statement(month.maternity, "2026-10") == october
+    november = api.get("/api/v1/redemptions", month.maternity.key,
+                       query_string={"from": "2026-11-01T00:00:00+08:00"}).get_json()["items"]
+    assert [r["id"] for r in november] == [body["id"]]
