@@ -82,6 +82,10 @@ def _base(env: Mapping[str, str]) -> dict:
         # guesser gets a handful of tries at codes that live ten minutes.
         "TILL_PAIRING_RATE_LIMIT": env.get("EXCHANGE_TILL_PAIRING_RATE_LIMIT", "30 per hour"),
         "TILL_PAIRING_EXCHANGE_RATE_LIMIT": env.get("EXCHANGE_TILL_PAIRING_EXCHANGE_RATE_LIMIT", "10 per minute"),
+        # Offline tills (docs/offline.md): how old a synced offline redemption may be, and how
+        # far ahead of the exchange a till's clock may run.
+        "OFFLINE_WINDOW": timedelta(hours=_at_least(env, "EXCHANGE_OFFLINE_WINDOW_HOURS", "72", 1)),
+        "OFFLINE_CLOCK_SKEW": timedelta(seconds=_non_negative_int(env, "EXCHANGE_OFFLINE_CLOCK_SKEW_SECONDS", "120")),
         # Retention (docs/operations.md): what the background worker purges, and when. Money
         # records (redemptions, reversals, ledger, settlements) are never purged.
         "IDEMPOTENCY_RETENTION": timedelta(hours=_at_least(env, "EXCHANGE_IDEMPOTENCY_RETENTION_HOURS", "48", 24)),

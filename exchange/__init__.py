@@ -76,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
     from .merchants.routes import blp as merchants
     from .metrics.routes import blp as metrics
     from .offers.routes import blp as offers
+    from .offline.routes import blp as offline
     from .partners.routes import blp as partners
     from .redemptions.routes import blp as redemptions
     from .settlement.routes import blp as settlements
@@ -85,7 +86,8 @@ def register_blueprints(app: Flask) -> None:
     from .webhooks.routes import blp as webhooks
 
     for blueprint in (merchants, categories, partners, offers, coupons, customer, redemptions, settlements,
-                      reports, tills, events, webhooks, readiness, metrics, customers, audit_trail):
+                      reports, tills, events, webhooks, readiness, metrics, customers, audit_trail,
+                      offline):
         api.register_blueprint(blueprint)
     app.register_blueprint(till_app)
 

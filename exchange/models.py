@@ -10,6 +10,7 @@ from .events.models import Event, WebhookDelivery, WebhookEndpoint  # noqa: F401
 from .ledger.models import LedgerEntry, LedgerTransaction  # noqa: F401
 from .merchants.models import ApiKey, Merchant, Store  # noqa: F401
 from .offers.models import Offer, offer_distributors  # noqa: F401
+from .offline.models import OfflineConflict, StoreRiskLimits  # noqa: F401
 from .partners.models import Partnership, PartnershipTerms  # noqa: F401
 from .partners.search_index import PartnerSearchEntry  # noqa: F401
 from .redemptions.models import CustomerOfferUse, PartnershipMonth, Redemption, Reversal  # noqa: F401

@@ -33,6 +33,8 @@ EVENT_TYPES: dict[str, str] = {
     "api_key.revoked": "a merchant API key was revoked",
     "till.paired": "a till was paired with one of this merchant's stores",
     "till.unpaired": "a till was unpaired",
+    "offline.conflict": "a redemption a till accepted offline was refused when it synced (the coupon was "
+                        "spent elsewhere meanwhile, or the store's offline limits were passed)",
     "webhook_endpoint.disabled": "a webhook endpoint failed for days and was disabled",
     "webhook.test": "a test ping asked for on one endpoint (sent to that endpoint only)",
 }

@@ -130,3 +130,11 @@ def till_moved(session: Session, key, type: str, paired_at) -> None:
     emit(session, key.merchant_id, type, _dump(TillSchema, {
         "id": key.id, "label": key.label, "store_id": key.store_id, "paired_at": paired_at,
         "unpaired_at": key.revoked_at, "status": "unpaired" if key.revoked_at else "paired"}))
+
+
+def offline_conflict(session: Session, conflict) -> None:
+    """To the store's merchant only: the distributor's commission was never booked."""
+    from ..offline.schemas import OfflineConflictSchema
+
+    emit(session, conflict.merchant_id, "offline.conflict", _dump(OfflineConflictSchema, conflict),
+         at=conflict.detected_at)

@@ -26,6 +26,8 @@ class Redemption(Base):
         Index("ix_redemptions_offer_customer", "offer_id", "customer_pseudonym"),
         # A capped partnership's month total starts from its redemptions so far (see store.py).
         Index("ix_redemptions_partnership_time", "partnership_id", "redeemed_at"),
+        # A store's offline redemptions of a day (its risk limits, checked at sync).
+        Index("ix_redemptions_store_offline", "store_id", "offline_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,6 +51,9 @@ class Redemption(Base):
     order_ref: Mapped[str | None] = mapped_column(String(64))
     customer_pseudonym: Mapped[str | None] = mapped_column(String(64))
     redeemed_at: Mapped[datetime]
+    # A till's own time of a redemption it accepted offline and synced later (issue 17); the
+    # redemption's period, ledger and caps follow `redeemed_at`, the exchange's acceptance.
+    offline_at: Mapped[datetime | None]
     # Loaded with the row (a listing needs no query per redemption for it).
     coupon_code: Mapped[str] = column_property(
         select(Coupon.code).where(Coupon.id == coupon_id).correlate_except(Coupon).scalar_subquery())

@@ -74,12 +74,14 @@ class Redemptions(MethodView):
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
     def post(self, body):
         """Redeem a coupon for an order, exactly once (requires `Idempotency-Key`). The owner then
-        owes the distributor the partnership's commission."""
+        owes the distributor the partnership's commission. A till syncing what it accepted offline
+        sends `offline_at`: `offline_at_too_old` / `offline_at_in_future` (422),
+        `offline_double_spend` (409) and `offline_limit_reached` (422) are its refusals."""
         principal = current_principal()
         return run_idempotently(
             principal.merchant_id, body, 201, _REDEMPTION.dump,
             lambda once: services.redeem(principal, body["payload"], body["order_amount"],
-                                         body["order_ref"], body["store_id"], once))
+                                         body["order_ref"], body["store_id"], once, body["offline_at"]))
 
 
 @blp.route("/redemptions/<id:redemption_id>")

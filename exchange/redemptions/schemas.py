@@ -16,6 +16,9 @@ class ScanSchema(StrictSchema):
 
 class RedeemSchema(ScanSchema):
     order_ref = Text(max_length=64, load_default=None, metadata={"description": "your till's order number"})
+    offline_at = AwareDateTime(load_default=None, metadata={
+        "description": "a till's own time of a redemption it accepted offline, sent when it syncs: "
+                       "within the offline window (72 h by default) and not in the future"})
 
 
 class VerifySchema(ma.Schema):
@@ -67,7 +70,9 @@ class RedemptionSchema(ma.Schema):
     cofunding = ma.fields.Function(lambda r: _COFUNDING.dump(r))
     order_ref = ma.fields.String(allow_none=True)
     status = ma.fields.String(metadata={"description": "redeemed, partially_reversed or reversed"})
-    redeemed_at = ma.fields.DateTime()
+    redeemed_at = ma.fields.DateTime(metadata={"description": "when the exchange accepted it (its period)"})
+    offline_at = ma.fields.DateTime(allow_none=True, metadata={
+        "description": "the till's time, for a redemption accepted offline and synced later"})
 
 
 class DistributorRedemptionSchema(ma.Schema):
@@ -84,6 +89,7 @@ class DistributorRedemptionSchema(ma.Schema):
     cofunding = ma.fields.Function(lambda r: _COFUNDING.dump(r))
     status = ma.fields.String()
     redeemed_at = ma.fields.DateTime()
+    offline_at = ma.fields.DateTime(allow_none=True)
 
 
 class ReversalCreateSchema(StrictSchema):

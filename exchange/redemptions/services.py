@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select, update
 
 from .. import audit, clock, periods
@@ -17,6 +19,7 @@ from ..ledger import postings
 from ..ledger.services import hold_for_posting, post
 from ..money import apply_bps, format_money
 from ..offers.models import Offer
+from ..offline import sync
 from . import store
 from .checks import Till, assess, budget_exhausted, cap_reached, customer_limit_reached, refuse, settlement_month
 from .models import Redemption, Reversal
@@ -76,11 +79,27 @@ def verify(principal: Principal, payload: str, order_amount: int, store_id: int 
 
 
 def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str | None,
-           store_id: int | None, once: Once) -> str:
+           store_id: int | None, once: Once, offline_at: datetime | None = None) -> str:
     """Redeem one use of the coupon, in one transaction with its ledger postings, audit event
     and idempotency record. This is the money path: its statements are compiled once
-    (`exchange.db.statements`), inside the same unit of work as everything else."""
+    (`exchange.db.statements`), inside the same unit of work as everything else.
+
+    `offline_at`: a redemption a till accepted offline, synced now (`exchange.offline.sync`); a
+    double spend or a passed offline limit is refused with its own code and kept as a conflict."""
     till = till_store(principal, store_id)
+    sync.check_time(offline_at)
+    seen: dict = {}
+    try:
+        return _redeem(principal, payload, order_amount, order_ref, till, once, offline_at, seen)
+    except DomainError as error:
+        sync.note_conflict(principal, error, store_id=till.store_id, coupon_id=seen.get("coupon_id"),
+                           order_ref=order_ref, order_amount=order_amount, idempotency_key=once.key,
+                           offline_at=offline_at)
+        raise
+
+
+def _redeem(principal: Principal, payload: str, order_amount: int, order_ref: str | None, till: Till,
+            once: Once, offline_at: datetime | None, seen: dict) -> str:
     # The signature is checked before the transaction: on SQLite writes queue one at a time,
     # and a request holds that queue only for what needs the database. (A refused token is
     # still answered from the key if the key was used: see `run_idempotently`.)
@@ -89,11 +108,16 @@ def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str
     with unit_of_work(once=once, holds=[hold_for_posting]) as uow:
         session = uow.session
         at = clock.now()  # the instant everything this transaction writes carries
-        a = assess(store.load(session, reference, at=at, zone=zone, lock=True), till, order_amount, at=at, zone=zone)
-        c = a.coupon
-        # Exactly once, whatever the concurrency: the database takes the use only if one is left.
-        if not store.take_a_use(session, c.id):
-            raise refuse(409, "coupon_exhausted", "This coupon has already been used.")
+        loaded = store.load(session, reference, at=at, zone=zone, lock=True)
+        seen["coupon_id"] = loaded.coupon.id if loaded is not None else None
+        with sync.as_offline(offline_at):
+            a = assess(loaded, till, order_amount, at=at, zone=zone)
+            c = a.coupon
+            # Exactly once, whatever the concurrency: the database takes the use only if one is left.
+            if not store.take_a_use(session, c.id):
+                raise refuse(409, "coupon_exhausted", "This coupon has already been used.")
+        if offline_at is not None:
+            sync.take_offline_allowance(session, a.till.store_id, offline_at, a.discount, zone)
         # The limits over many coupons (before the redemption row: a new counter starts from the
         # redemptions already on the books).
         _take_aggregate_limits(session, c, a, settlement_month(at, zone))
@@ -104,7 +128,8 @@ def redeem(principal: Principal, payload: str, order_amount: int, order_ref: str
                        commission_amount=a.commission, refunded_amount=0, commission_clawed_back=0,
                        cofunding_amount=apply_bps(a.discount, c.distributor_share_bps),
                        cofunding_returned=0, order_ref=order_ref,
-                       customer_pseudonym=c.customer_pseudonym, redeemed_at=at)
+                       customer_pseudonym=c.customer_pseudonym, redeemed_at=at,
+                       offline_at=offline_at)
         # `r` never joins the session: one INSERT writes it, and it is only read afterwards.
         r.id = store.insert_redemption(session, r)
         r.coupon_code = c.code

@@ -26,7 +26,8 @@ TERMINAL_ROUTES = {("post", "/api/v1/redemptions/verify"), ("post", "/api/v1/red
                    ("get", "/api/v1/redemptions/{redemption_id}"),
                    ("post", "/api/v1/redemptions/{redemption_id}/reversals"),
                    # The till app's own view of itself, its day, and its unpair button.
-                   ("get", "/api/v1/till"), ("delete", "/api/v1/till"), ("get", "/api/v1/till/day")}
+                   ("get", "/api/v1/till"), ("delete", "/api/v1/till"), ("get", "/api/v1/till/day"),
+                   ("get", "/api/v1/till/catalog")}
 MASS_ASSIGNMENT = ("uses_left", "merchant_id", "owner_id", "distributor_id", "commission", "status",
                    "id", "kind", "revoked_at", "created_at", "secret_hash", "budget_spent")
 INJECTIONS = ("' OR '1'='1", "'; DROP TABLE merchants; --", "1); DELETE FROM coupons; --",

@@ -1,6 +1,6 @@
 // The one way the till talks to the exchange: the key, Idempotency-Keys, retries, and
-// problem+json turned into ApiProblem. Views never call fetch() themselves, so the offline
-// mode (a queue of redemptions kept on the device) can later sit here, behind the same calls.
+// problem+json turned into ApiProblem. Views never call fetch() themselves; the offline queue
+// (queue.js) sends what it kept through `sync`, with the key and the till's time it kept.
 
 export class ApiProblem extends Error {
   constructor(problem) {
@@ -78,6 +78,15 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), key = () 
     redeem: (attempt, onRetry) => retried("POST", "/api/v1/redemptions", {
       body: { payload: attempt.payload, order_amount: attempt.orderAmount }, idempotencyKey: attempt.key,
     }, onRetry),
+    // What the till caches for offline use: the exchange's public keys and its store's catalog.
+    jwks: () => call("GET", "/.well-known/jwks.json", { auth: false }),
+    catalog: () => call("GET", "/api/v1/till/catalog"),
+    // One queued offline redemption: no retries here, the queue has its own backoff.
+    sync: (item) => call("POST", "/api/v1/redemptions", {
+      body: { payload: item.payload, order_amount: item.orderAmount, order_ref: item.orderRef,
+        offline_at: item.offlineAt },
+      idempotencyKey: item.key,
+    }),
     refund: (attempt, onRetry) => retried("POST", `/api/v1/redemptions/${Number(attempt.redemptionId)}/reversals`, {
       body: { refund_amount: attempt.amount, reason: attempt.reason }, idempotencyKey: attempt.key,
     }, onRetry),

@@ -4,7 +4,9 @@ import { createApi } from "./api.js";
 import { pairingCodeFromHash } from "./codes.js";
 import { $, applyLanguage } from "./dom.js";
 import { language, setLanguage, t } from "./i18n.js";
+import { createQueue } from "./queue.js";
 import { openDeviceStore } from "./store.js";
+import * as offlineStatus from "./views/offline-status.js";
 import * as pair from "./views/pair.js";
 import * as receipt from "./views/receipt.js";
 import * as refund from "./views/refund.js";
@@ -51,14 +53,40 @@ function createContext(device) {
     },
   };
   ctx.api = createApi({ key: () => ctx.pairing()?.key, onUnpaired: () => ctx.unpaired(t("unpaired_notice")) });
+  ctx.queue = createQueue({ device, api: ctx.api, onChange: () => offlineStatus.render(ctx) });
+  ctx.offlineData = () => ({ catalog: device.get("catalog"), jwks: device.get("jwks") });
+  // The keys and the catalog, fetched whenever the till is online: what offline checks rely on.
+  ctx.refreshOffline = async () => {
+    if (!ctx.pairing() || !navigator.onLine) return;
+    try {
+      const [jwks, catalog] = await Promise.all([ctx.api.jwks(), ctx.api.catalog()]);
+      // How far the exchange's clock is from the till's: expiry and windows are the exchange's.
+      const skewMs = Date.parse(catalog.generated_at) - Date.now();
+      await device.set("jwks", jwks);
+      await device.set("catalog", { ...catalog, skewMs });
+      document.body.dataset.catalogAt = catalog.generated_at;
+    } catch {
+      // Offline or refused: the cached copy stays (and is refused once older than its limit).
+    }
+  };
+  ctx.sync = async () => {
+    if (!ctx.pairing() || !navigator.onLine) return;
+    await ctx.queue.drain();
+    await ctx.refreshOffline();
+  };
+  ctx.askBackgroundSync = () => {
+    navigator.serviceWorker?.ready.then((r) => r.sync?.register("till-queue")).catch(() => {});
+  };
   return ctx;
 }
 
-function watchNetwork() {
-  const update = () => { $("offline-banner").hidden = navigator.onLine; };
-  window.addEventListener("online", update);
-  window.addEventListener("offline", update);
-  update();
+function watchNetwork(ctx) {
+  window.addEventListener("online", () => ctx.sync());
+  // A background sync (where the browser has it) wakes the page through the service worker.
+  navigator.serviceWorker?.addEventListener("message", (event) => {
+    if (event.data === "till-sync") ctx.sync();
+  });
+  setInterval(() => ctx.sync(), 5 * 60 * 1000);
 }
 
 async function main() {
@@ -77,7 +105,8 @@ async function main() {
     tab.addEventListener("click", () => ctx.show(tab.dataset.view));
   }
   for (const view of Object.values(VIEWS)) view.init(ctx);
-  watchNetwork();
+  offlineStatus.init(ctx);
+  watchNetwork(ctx);
   // The pairing link's code is in the fragment; it leaves the address bar at once.
   const code = pairingCodeFromHash(location.hash);
   if (location.hash) history.replaceState(null, "", location.pathname);
@@ -86,6 +115,8 @@ async function main() {
   else if (ctx.pairing()) ctx.show("sale");
   else ctx.show("pair");
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("sw.js", { scope: "./" }).catch(() => {});
+  // On every start: what an earlier session queued goes out, and the offline data is renewed.
+  ctx.sync();
 }
 
 main();

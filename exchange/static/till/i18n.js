@@ -33,6 +33,8 @@ const PROBLEMS = new Set([
   "invalid_key", "missing_key", "merchant_suspended", "wrong_store", "wrong_key_kind", "network_error",
   "authentication_throttled", "database_unavailable", "database_not_writable",
   "server_error", "validation_failed",
+  "offline_needs_qr", "offline_no_catalog", "offline_pack_unsupported", "offline_coupon_unknown",
+  "offline_double_spend", "offline_limit_reached", "offline_at_too_old", "offline_at_in_future",
 ]);
 
 // A problem+json (or a verify answer with valid: false) in plain words for the cashier.
@@ -49,6 +51,11 @@ export function problemMessage(problem, lang = current) {
   }
   if (code === "refund_exceeds_paid" && Number.isInteger(problem.refundable)) {
     return t("problem.refund_exceeds_paid_amount", { amount: formatFen(problem.refundable) }, lang);
+  }
+  if (code === "offline_catalog_stale") return t("problem.offline_catalog_stale", { hours: problem.hours }, lang);
+  if (code === "offline_limit_count") return t("problem.offline_limit_count", { limit: problem.limit }, lang);
+  if (code === "offline_limit_discount") {
+    return t("problem.offline_limit_discount", { amount: formatFen(problem.limit) }, lang);
   }
   if (PROBLEMS.has(code)) return t(`problem.${code}`, {}, lang);
   if (status >= 500) return t("problem.server_error", {}, lang);

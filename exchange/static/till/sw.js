@@ -1,5 +1,6 @@
 // The app shell, cached so the till opens at once (and says it is offline) without a network.
-// The API is never cached: every verify, redemption and refund goes to the exchange.
+// The API is never cached: offline, the page itself checks coupons against what it keeps in
+// IndexedDB and queues redemptions (queue.js); a background sync wakes it to send them.
 // __VERSION__ and __SHELL__ are filled in by the server (exchange/till/app.py) from the files.
 const CACHE = "till-__VERSION__";
 const SHELL = __SHELL__;
@@ -20,4 +21,10 @@ self.addEventListener("fetch", (event) => {
   event.respondWith(caches.open(CACHE)
     .then((cache) => cache.match(event.request, { ignoreSearch: true }))
     .then((hit) => hit || fetch(event.request)));
+});
+
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "till-queue") return;
+  event.waitUntil(self.clients.matchAll({ type: "window" })
+    .then((clients) => clients.forEach((client) => client.postMessage("till-sync"))));
 });

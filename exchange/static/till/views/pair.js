@@ -21,6 +21,7 @@ async function pairWith(ctx, text) {
     ctx.refreshHeader();
     ctx.announce(t("paired", { store: till.store.name }));
     ctx.show("sale");
+    ctx.refreshOffline();
   } catch (error) {
     setError(input, $("pair-error"), problemMessage(error.problem));
     input.focus();

@@ -3,9 +3,30 @@ import { $, shopTime } from "../dom.js";
 import { t } from "../i18n.js";
 import { formatFen } from "../money.js";
 
-let shown = null;  // {redemption, title}
+let shown = null;  // {redemption, title} or, offline, {pending, title}
+
+// A redemption only this till knows of: the amounts to collect, never a "done" or a number.
+function fillPending() {
+  const p = shown.pending;
+  $("receipt-title").textContent = t("receipt_pending_title");
+  $("receipt-title").className = "pending";
+  $("receipt-pending").hidden = false;
+  $("receipt-offer").textContent = shown.title ?? "";
+  $("receipt-code").textContent = p.code ?? `#${p.couponId}`;
+  $("receipt-order").textContent = formatFen(p.orderAmount);
+  $("receipt-discount").textContent = formatFen(-p.discount);
+  $("receipt-paid").textContent = formatFen(p.payable);
+  $("receipt-refunded").textContent = formatFen(0);
+  $("receipt-time").textContent = shopTime(p.offlineAt);
+  $("receipt-id").textContent = `${t("state_pending")} · ${p.orderRef}`;
+  $("receipt-refund").hidden = true;
+}
 
 function fill() {
+  $("receipt-title").textContent = t("receipt_title");
+  $("receipt-title").className = "ok";
+  $("receipt-pending").hidden = true;
+  if (shown.pending) return fillPending();
   const r = shown.redemption;
   $("receipt-offer").textContent = shown.title ?? "";
   $("receipt-code").textContent = r.coupon_code;
@@ -26,7 +47,10 @@ export function init(ctx) {
 export function enter(ctx, arg) {
   if (arg) shown = arg;
   fill();
-  if (arg?.announce !== false) ctx.announce(t("receipt_announce", { paid: formatFen(shown.redemption.paid_amount) }));
+  if (arg?.announce !== false) {
+    ctx.announce(shown.pending ? t("receipt_pending_announce", { paid: formatFen(shown.pending.payable) })
+      : t("receipt_announce", { paid: formatFen(shown.redemption.paid_amount) }));
+  }
   $("receipt-title").focus();
 }
 

@@ -6,6 +6,7 @@ import { readCoupon } from "../codes.js";
 import { $, busy, setError } from "../dom.js";
 import { problemMessage, t } from "../i18n.js";
 import { formatFen, parseYuan } from "../money.js";
+import { assessOffline } from "../offline.js";
 import { createScanner } from "../scanner.js";
 
 let scanner = null;
@@ -89,6 +90,7 @@ async function verify(ctx) {
   resetVerdict();
   busy($("verify-button"), true, t("verifying"));
   try {
+    if (!navigator.onLine) return await verifyOffline(ctx, coupon.payload, amount.fen);
     const answer = await ctx.api.verify(coupon.payload, amount.fen);
     if (answer.valid) {
       attempt = { key: newIdempotencyKey(), payload: coupon.payload, orderAmount: amount.fen, title: answer.title };
@@ -97,10 +99,28 @@ async function verify(ctx) {
       showRefusal(ctx, answer);
     }
   } catch (error) {
+    if (error.code === "network_error") return await verifyOffline(ctx, coupon.payload, amount.fen);
     showRefusal(ctx, error.problem);
   } finally {
     busy($("verify-button"), false, t("verify"));
   }
+}
+
+// No network: the coupon checked against the cached keys and catalog, within the store's limits.
+async function verifyOffline(ctx, payload, orderAmount) {
+  const { catalog, jwks } = ctx.offlineData();
+  const result = await assessOffline({ payload, orderAmount, catalog, jwks, queue: ctx.queue.items() });
+  if (!result.ok) return showRefusal(ctx, { ...result, code: result.refused, offline: true });
+  attempt = { offline: true, key: newIdempotencyKey(), payload, orderAmount, title: result.offer.title,
+    couponId: result.couponId, offerId: result.offer.id, discount: result.discount, code: result.code };
+  return showValid(ctx, { discount: result.discount, payable: result.payable, title: result.offer.title,
+    coupon_code: result.code }, orderAmount);
+}
+
+// The order number an offline redemption is known by, here, in the sync and in the merchant's report.
+function orderRef(ctx, key) {
+  const stamp = new Date().toISOString().replace(/\D/g, "").slice(2, 14);
+  return `OFF-${ctx.pairing()?.tillId ?? 0}-${stamp}-${key.slice(0, 4).toUpperCase()}`;
 }
 
 function showValid(ctx, answer, orderAmount) {
@@ -110,7 +130,13 @@ function showValid(ctx, answer, orderAmount) {
   $("verdict-discount").textContent = formatFen(-answer.discount);
   $("verdict-payable").textContent = formatFen(answer.payable);
   attempt.payable = answer.payable;
-  busy($("redeem-button"), false, t("redeem_pay", { amount: formatFen(answer.payable) }));
+  // Offline: what the till alone decided, in amber, with words that never say "done".
+  const offline = Boolean(attempt.offline);
+  $("verdict-ok-title").textContent = t(offline ? "valid_offline_title" : "valid_title");
+  $("verdict-ok-title").className = offline ? "pending" : "ok";
+  $("offline-note").hidden = !offline;
+  $("verdict").classList.toggle("is-offline", offline);
+  busy($("redeem-button"), false, redeemLabel());
   $("verdict-ok").hidden = false;
   $("verdict-refused").hidden = true;
   $("verdict").classList.add("is-ok");
@@ -121,10 +147,14 @@ function showValid(ctx, answer, orderAmount) {
   $("redeem-button").focus();
 }
 
+function redeemLabel() {
+  return t(attempt.offline ? "redeem_offline" : "redeem_pay", { amount: formatFen(attempt.payable) });
+}
+
 function showRefusal(ctx, problem) {
   resetVerdict();
   refused = problem;
-  const reason = problemMessage(problem);
+  const reason = problem?.offline ? `${t("refused_offline")} ${problemMessage(problem)}` : problemMessage(problem);
   $("refusal").textContent = reason;
   $("verdict-ok").hidden = true;
   $("verdict-refused").hidden = false;
@@ -140,6 +170,7 @@ async function redeem(ctx) {
   mine.inFlight = true;
   busy($("redeem-button"), true, t("redeeming"));
   $("redeem-status").hidden = true;
+  if (mine.offline) return queueOffline(ctx, mine);
   try {
     const redemption = await ctx.api.redeem(mine, (n) => {
       $("redeem-status").hidden = false;
@@ -160,6 +191,18 @@ async function redeem(ctx) {
       showRefusal(ctx, error.problem);
     }
   }
+}
+
+// Kept on the device (written before the cashier is told), then sent when the network is back.
+async function queueOffline(ctx, mine) {
+  const item = { key: mine.key, payload: mine.payload, orderAmount: mine.orderAmount, orderRef: orderRef(ctx, mine.key),
+    offlineAt: new Date().toISOString(), couponId: mine.couponId, offerId: mine.offerId, discount: mine.discount,
+    payable: mine.payable, code: mine.code, title: mine.title };
+  await ctx.queue.add(item);
+  attempt = null;
+  ctx.askBackgroundSync();
+  ctx.show("receipt", { pending: item, title: mine.title });
+  if (navigator.onLine) ctx.sync();
 }
 
 export function init(ctx) {
@@ -219,5 +262,5 @@ export function relabel() {
   showCameraState(cameraState);
   if (scanned && $("coupon-input").classList.contains("is-scanned")) $("coupon-input").placeholder = `✓ ${t("scanned")}`;
   if (!$("verdict-refused").hidden && refused) $("refusal").textContent = problemMessage(refused);
-  if (attempt && !attempt.inFlight) $("redeem-button").textContent = t("redeem_pay", { amount: formatFen(attempt.payable) });
+  if (attempt && !attempt.inFlight) $("redeem-button").textContent = redeemLabel();
 }

@@ -9,6 +9,8 @@ function fill(ctx) {
   $("settings-store").textContent = `${pairing.store?.name ?? ""}\n${pairing.store?.address ?? ""}`.trim();
   $("settings-label").textContent = pairing.label ?? "";
   $("settings-paired").textContent = pairing.pairedAt ? shopTime(pairing.pairedAt) : "";
+  const catalog = ctx.offlineData().catalog;
+  $("settings-catalog").textContent = catalog ? shopTime(catalog.generated_at) : t("catalog_none");
 }
 
 export function init(ctx) {

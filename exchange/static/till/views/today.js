@@ -33,6 +33,11 @@ function render(ctx) {
 
 async function load(ctx) {
   $("today-error").textContent = "";
+  // Offline the day's figures are the exchange's to give; the offline list above is this till's.
+  if (!navigator.onLine) {
+    $("today-error").textContent = t("today_offline");
+    return;
+  }
   try {
     day = await ctx.api.day();
     render(ctx);
@@ -47,6 +52,8 @@ export function init(ctx) {
 
 export function enter(ctx) {
   $("today-title").focus();
+  // Opening the list is seeing its refusals: the line under the banner stops counting them.
+  for (const item of ctx.queue.items()) if (item.state === "refused" && !item.seen) ctx.queue.acknowledge(item.key);
   load(ctx);
 }
 

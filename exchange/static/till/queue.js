@@ -1,0 +1,78 @@
+// The offline queue: redemptions accepted while the network was down, kept on the device
+// (IndexedDB, through store.js) with their Idempotency-Keys and the till's time, and sent to the
+// exchange in the order they were taken as soon as it answers — retried with backoff, on every
+// app start, when the browser says it is online, and when a background sync fires. An item is
+// written to IndexedDB before the cashier sees it as taken, so a reload or a closed tab loses
+// nothing; a retried send carries the same key, so nothing is redeemed twice.
+//
+// States: "pending" (not yet known to the exchange), "synced" (the exchange accepted it:
+// `redemption`), "refused" (the exchange refused it: `problem`; a double spend is a conflict).
+
+const BACKOFF_MS = [1000, 2000, 5000, 10000, 30000, 60000];
+const KEEP_MS = 7 * 24 * 3600 * 1000;   // settled items stay listed for a week
+
+export function createQueue({ device, api, onChange = () => {}, setTimer = setTimeout, clearTimer = clearTimeout,
+  now = () => Date.now() }) {
+  let items = [...(device.get("queue") ?? [])];
+  let running = null;
+  let failures = 0;
+  let timer = null;
+
+  async function save() {
+    items = items.filter((i) => i.state === "pending" || now() - Date.parse(i.offlineAt) < KEEP_MS);
+    await device.set("queue", items);
+    onChange(items);
+  }
+
+  function schedule() {
+    if (timer !== null) clearTimer(timer);
+    const delay = BACKOFF_MS[Math.min(failures, BACKOFF_MS.length - 1)];
+    failures += 1;
+    timer = setTimer(() => { timer = null; drain(); }, delay);
+  }
+
+  // The oldest item still pending, looked up afresh each time: one taken meanwhile goes out too.
+  const nextPending = () => items.find((i) => i.state === "pending");
+
+  async function sendAll() {
+    for (let item = nextPending(); item; item = nextPending()) {
+      try {
+        item.redemption = await api.sync(item);
+        item.state = "synced";
+        item.syncedAt = new Date(now()).toISOString();
+      } catch (error) {
+        if (!error.problem || error.retryable || error.status === 401 || error.status === 429) {
+          await save();
+          if (error.status !== 401) schedule();
+          return false;
+        }
+        item.state = "refused";
+        item.problem = error.problem;
+      }
+      await save();
+    }
+    failures = 0;
+    return true;
+  }
+
+  // Send what is pending, one at a time in order; a second call while sending waits for it.
+  function drain() {
+    if (!running) running = sendAll().finally(() => { running = null; });
+    return running;
+  }
+
+  return {
+    items: () => items,
+    pending: () => items.filter((i) => i.state === "pending"),
+    async add(item) {
+      items.push({ ...item, state: "pending" });
+      await save();
+    },
+    drain,
+    async acknowledge(key) {
+      const item = items.find((i) => i.key === key);
+      if (item) item.seen = true;
+      await save();
+    },
+  };
+}

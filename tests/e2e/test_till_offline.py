@@ -1,0 +1,268 @@
+"""The till when the shop's network drops (issue 17), in Debian's Chromium through Playwright
+with `context.set_offline(True)`, against one real gunicorn server on the database under test:
+coupons checked offline against the cached keys and catalog, a queue that survives a reload and
+syncs once with its own Idempotency-Keys, a double spend across two tills, a retired key, a limit."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.databases import fresh_database
+from tests.e2e.conftest import start_server, stop_server
+from tests.e2e.till_browser import CHROMIUM, LAUNCH_ARGS, PHONE, demo_shop, ok, pair_by_typing, screenshot, watch
+from tests.e2e.world import issue
+
+pytestmark = pytest.mark.e2e
+
+QUEUE = """() => new Promise((resolve) => {
+    const open = indexedDB.open("till");
+    open.onsuccess = () => { const get = open.result.transaction("device").objectStore("device").get("queue");
+                             get.onsuccess = () => resolve(get.result ?? []); };
+})"""
+
+
+@pytest.fixture(scope="module")
+def server(base_db_url, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("till-offline-server")
+    with fresh_database(base_db_url, tmp) as url:
+        proc, server = start_server(url, tmp, EXCHANGE_TILL_PAIRING_EXCHANGE_RATE_LIMIT="600 per minute",
+                                    EXCHANGE_TILL_PAIRING_RATE_LIMIT="600 per hour")
+        try:
+            yield server
+        finally:
+            stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def shop(server):
+    return demo_shop(server)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+class Till:
+    """One paired phone at the counter, its requests to the exchange's redemptions watched."""
+
+    def __init__(self, browser, server, merchant):
+        self.context = browser.new_context(**PHONE)
+        self.watched = watch(self.context, server.url)
+        self.page = self.watched.page
+        self.posts: list[dict] = []
+        self.context.on("request", self._seen)
+        pair_by_typing(self.page, server, merchant)
+        self.wait_for_offline_data()
+        # The service worker controls the page: a reload with no network still opens the till.
+        self.page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+
+    def _seen(self, request):
+        if request.method == "POST" and request.url.endswith("/api/v1/redemptions"):
+            self.posts.append({"key": request.headers.get("idempotency-key"), "body": json.loads(request.post_data)})
+
+    def wait_for_offline_data(self, after: str | None = None):
+        self.page.wait_for_function("(after) => document.body.dataset.catalogAt && document.body.dataset.catalogAt "
+                                    "!== after", arg=after)
+        return self.page.evaluate("document.body.dataset.catalogAt")
+
+    def offline(self, offline=True):
+        self.context.set_offline(offline)
+        self.page.wait_for_selector("#offline-banner:not([hidden])" if offline else "#offline-banner[hidden]",
+                                    state="attached")
+
+    def check(self, coupon, amount="250"):
+        page = self.page
+        page.click("#tabs [data-view=sale]")
+        page.fill("#coupon-input", coupon["landing_url"])
+        page.fill("#amount-input", amount)
+        page.click("#verify-button")
+        page.wait_for_selector("#verdict:not([hidden])")
+        return page.inner_text("#verdict")
+
+    def take_offline(self, coupon, amount="250"):
+        verdict = self.check(coupon, amount)
+        assert "离线可用（未确认）" in verdict and "交易所尚未确认" in verdict, verdict
+        self.page.click("#redeem-button")
+        self.page.wait_for_selector("#view-receipt:not([hidden])")
+        receipt = self.page.inner_text("#view-receipt")
+        assert "已离线记录 · 待同步" in receipt and "核销成功" not in receipt and "待同步（未确认）" in receipt
+        return receipt
+
+    def queue(self):
+        return self.page.evaluate(QUEUE)
+
+    def wait_for_queue(self, states: list[str], timeout: float = 20):
+        """Until the device's queue holds items in these states (what IndexedDB keeps)."""
+        deadline = time.monotonic() + timeout
+        while [i["state"] for i in self.queue()] != states:
+            assert time.monotonic() < deadline, self.queue()
+            self.page.wait_for_timeout(200)
+
+    def close(self, *expected_errors):
+        assert self.watched.unexpected_errors(*expected_errors) == [] and self.watched.elsewhere() == []
+        self.context.close()
+
+
+def _owner_redemptions(server, shop):
+    return ok(server.request("GET", "/api/v1/redemptions?role=owner&limit=500", key=shop["maternity"]["key"]),
+              200)["items"]
+
+
+def test_three_coupons_taken_offline_survive_a_reload_and_sync_once_with_their_keys(server, shop, browser,
+                                                                                    tmp_path):
+    coupons = issue(server, shop["stroller"], shop["offer"], count=3)
+    till = Till(browser, server, shop["maternity"])
+    page = till.page
+    till.offline()
+    assert "离线模式" in page.inner_text("#offline-banner")
+    for n, coupon in enumerate(coupons):
+        receipt = till.take_offline(coupon)
+        assert "¥220.00" in receipt and "-¥30.00" in receipt
+        if n == 0:
+            screenshot(page, tmp_path, "12-offline-receipt")
+        page.click("#receipt-next")
+    assert "待同步 3 笔" in page.inner_text("#queue-status")
+    kept = till.queue()
+    assert [i["state"] for i in kept] == ["pending"] * 3 and len({i["key"] for i in kept}) == 3
+    # The tab reloads with no network: the queue is still there, and nothing was sent.
+    page.reload()
+    page.wait_for_selector("#view-sale:not([hidden])")
+    assert "待同步 3 笔" in page.inner_text("#queue-status")
+    assert till.queue() == kept and till.posts == []
+    page.click("#tabs [data-view=today]")
+    page.wait_for_selector("#offline-list:not([hidden])")
+    assert page.inner_text("#offline-items").count("待同步（未确认）") == 3
+    screenshot(page, tmp_path, "13-offline-pending")
+    # The network is back: all three go out, in order, each once, with the keys kept.
+    till.offline(False)
+    till.wait_for_queue(["synced"] * 3)
+    assert [p["key"] for p in till.posts] == [i["key"] for i in kept]
+    assert [p["body"]["offline_at"] for p in till.posts] == [i["offlineAt"] for i in kept]
+    mine = {r["order_ref"]: r for r in _owner_redemptions(server, shop) if r["order_ref"] in
+            {i["orderRef"] for i in kept}}
+    assert len(mine) == 3 and all(r["offline_at"] and r["discount"] == 3000 for r in mine.values())
+    assert {r["coupon_code"] for r in mine.values()} == {c["code"] for c in coupons}
+    page.wait_for_selector("#queue-status", state="hidden")
+    page.click("#tabs [data-view=sale]")
+    page.click("#tabs [data-view=today]")
+    assert page.inner_text("#offline-items").count("已同步，交易所已确认") == 3
+    screenshot(page, tmp_path, "14-offline-synced")
+    till.close()
+
+
+def test_one_coupon_taken_offline_at_two_tills_is_accepted_once_and_the_other_is_a_conflict(server, shop,
+                                                                                             browser, tmp_path):
+    [coupon] = issue(server, shop["stroller"], shop["offer"])
+    first, second = Till(browser, server, shop["maternity"]), Till(browser, server, shop["maternity"])
+    first.offline()
+    second.offline()
+    first.take_offline(coupon, "250")
+    second.take_offline(coupon, "300")
+    [late] = second.queue()
+    first.offline(False)
+    first.wait_for_queue(["synced"])
+    second.offline(False)
+    second.wait_for_queue(["refused"])
+    page = second.page
+    page.wait_for_selector("#queue-status.is-refused")
+    assert "1 笔离线核销被交易所拒绝" in page.inner_text("#queue-status")
+    page.click("#queue-open")
+    page.wait_for_selector("#view-today:not([hidden])")
+    item = page.inner_text("#offline-items li[data-state=refused]")
+    for expected in ("冲突", "重复使用", late["orderRef"], "¥270.00"):
+        assert expected in item, (expected, item)
+    screenshot(page, tmp_path, "15-offline-conflict")
+    report = ok(server.request("GET", "/api/v1/offline-conflicts", key=shop["maternity"]["key"]), 200)["items"]
+    mine = [c for c in report if c["idempotency_key"] == late["key"]]
+    assert [(c["reason"], c["code"], c["order_ref"], c["order_amount"]) for c in mine] == \
+        [("double_spend", "offline_double_spend", late["orderRef"], 30000)]
+    assert len([r for r in _owner_redemptions(server, shop) if r["coupon_code"] == coupon["code"]]) == 1
+    first.close()
+    second.close("status of 409")
+
+
+def test_a_risk_limit_reached_and_a_stale_catalog_are_refused_offline_with_the_reason(server, shop, browser):
+    maternity = shop["maternity"]
+    store = ok(server.request("POST", "/api/v1/stores", {"name": "暖暖孕婴坊 文二路店", "address": "文二路 8 号",
+                                                         "city": "杭州"}, maternity["key"]))
+    ok(server.request("PUT", f"/api/v1/stores/{store['id']}/risk-limits", {"max_offline_redemptions_per_day": 1},
+                      maternity["key"]), 200)
+    a, b = issue(server, shop["stroller"], shop["offer"], count=2)
+    till = Till(browser, server, {**maternity, "store_id": store["id"]})
+    till.offline()
+    till.take_offline(a)
+    till.page.click("#receipt-next")
+    verdict = till.check(b)
+    assert "离线核验不通过" in verdict and "每日离线核销笔数上限（1 笔）" in verdict, verdict
+    assert [i["couponId"] for i in till.queue()] == [json.loads(_claims(a))["c"]]
+    # A catalog older than the store's age limit (24 h by default) is flagged and refused.
+    till.page.evaluate("""() => new Promise((resolve) => {
+        const open = indexedDB.open("till");
+        open.onsuccess = () => {
+            const store = open.result.transaction("device", "readwrite").objectStore("device");
+            store.get("catalog").onsuccess = (e) => {
+                const old = new Date(Date.parse(e.target.result.generated_at) - 25 * 3600 * 1000).toISOString();
+                store.put({ ...e.target.result, generated_at: old }, "catalog").onsuccess = () => resolve(true);
+            };
+        };
+    })""")
+    till.page.reload()
+    till.page.wait_for_selector("#view-sale:not([hidden])")
+    assert "离线资料已超过 24 小时" in till.page.inner_text("#offline-banner")
+    verdict = till.check(b)
+    assert "离线核验不通过" in verdict and "已超过 24 小时未更新" in verdict, verdict
+    till.offline(False)
+    till.close()
+
+
+def _claims(coupon) -> str:
+    import base64
+
+    part = coupon["payload"].split(".")[1]
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode()
+
+
+def _kid(coupon) -> str:
+    import base64
+
+    part = coupon["payload"].split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))["kid"]
+
+
+def test_a_coupon_of_a_retired_key_is_refused_offline_after_the_jwks_refresh(server, shop, browser):
+    """Last in the module: it retires the key every coupon so far was signed with."""
+    [old] = issue(server, shop["stroller"], shop["offer"])
+    till = Till(browser, server, shop["maternity"])
+    till.offline()
+    assert "离线可用（未确认）" in till.check(old)   # the cached keys still hold the old one
+    till.offline(False)
+    kid = _kid(old)
+    assert server.flask("exchange", "rotate-keys").returncode == 0
+    retired = server.flask("exchange", "retire-key", kid)
+    assert retired.returncode == 0, retired.stderr
+    # Every worker notices the new key ring within a few seconds.
+    deadline = time.monotonic() + 15
+    while any(k["kid"] == kid for k in ok(server.request("GET", "/.well-known/jwks.json"), 200)["keys"]):
+        assert time.monotonic() < deadline, "the retired key is still published"
+        time.sleep(0.2)
+    [new] = issue(server, shop["stroller"], shop["offer"])
+    before = till.page.evaluate("document.body.dataset.catalogAt")
+    till.page.reload()
+    till.wait_for_offline_data(after=before)
+    jwks = till.page.evaluate(QUEUE.replace('get("queue")', 'get("jwks")'))
+    assert kid not in [k["kid"] for k in jwks["keys"]] and jwks["keys"]
+    till.offline()
+    verdict = till.check(old)
+    assert "离线核验不通过" in verdict and "这张券的签名不对" in verdict, verdict
+    assert "离线可用（未确认）" in till.check(new)
+    till.offline(False)
+    till.close()
