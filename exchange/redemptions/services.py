@@ -19,6 +19,7 @@ from ..ledger import postings
 from ..ledger.services import hold_for_posting, post
 from ..money import apply_bps, format_money
 from ..offers.models import Offer
+from ..offers.pricing import full_discount
 from ..offline import sync
 from . import store
 from .checks import Till, assess, budget_exhausted, cap_reached, customer_limit_reached, refuse, settlement_month
@@ -152,9 +153,11 @@ def _redeem(principal: Principal, payload: str, order_amount: int, order_ref: st
             left = store.spend_budget(session, c.offer_id, a.discount)
             if left is None:
                 raise budget_exhausted()
-            if left < a.discount:
-                # What is left would not cover this discount again (for a fixed discount: the
-                # next redemption is refused): offer.budget_exhausted.
+            if left < full_discount(c) <= left + a.discount:
+                # This discount took the budget below one coupon's full discount: the offer can
+                # no longer honour every coupon (no more are issued), so its owner hears of it
+                # once (offer.budget_exhausted) — not again for each smaller discount that
+                # still fits a percentage offer's remainder.
                 events.offer_moved(session, session.get(Offer, c.offer_id), "offer.budget_exhausted")
     return uow.response
 

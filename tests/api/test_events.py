@@ -227,3 +227,23 @@ def test_events_are_only_visible_once_numbered_by_the_relay(api, world, session)
 def test_an_event_is_written_only_inside_the_unit_of_work_of_its_change(world, session):
     with pytest.raises(RuntimeError, match="inside the unit of work"):
         emit(session, world.maternity.id, "api_key.created", {"id": 0})
+
+
+def test_a_percentage_offers_budget_is_used_up_when_it_drops_below_one_full_discount(api, world):
+    """10% off, at most ¥50, ¥60 of budget: ¥30 off a ¥300 order leaves ¥30 — less than one coupon's
+    full ¥50, so the offer honours no more coupons (not even a ¥200 order's ¥20, which would fit:
+    the page and the till agree on every order) and its owner is told then, once."""
+    offer = make_offer(api, world.maternity, budget=6000,
+                       discount={"type": "percent", "rate_bps": 1000, "max_amount": 5000})
+    coupons = api.post(f"/api/v1/offers/{offer['id']}/coupons", world.stroller.key, json={"count": 2}).get_json()
+
+    def redeem_one(coupon, amount):
+        return api.post("/api/v1/redemptions", world.maternity.terminal_key,
+                        headers={"Idempotency-Key": str(uuid.uuid4())},
+                        json={"payload": coupon["payload"], "order_amount": amount})
+
+    assert redeem_one(coupons["items"][0], 30000).status_code == 201
+    [used_up] = of_type(feed(api, world.maternity), "offer.budget_exhausted")
+    assert used_up["data"]["id"] == offer["id"]
+    assert_problem(redeem_one(coupons["items"][1], 20000), 422, "budget_exhausted")
+    assert len(of_type(feed(api, world.maternity), "offer.budget_exhausted")) == 1
