@@ -54,10 +54,10 @@ def check_config(config: Path, prefix: Path) -> subprocess.CompletedProcess:
 
 
 class Nginx:
-    """nginx on 127.0.0.1:`port` proxying to `servers` (host:port each)."""
+    """nginx on 127.0.0.1:`port` (a free one unless told) proxying to `servers` (host:port each)."""
 
-    def __init__(self, prefix: Path, servers: list[str]):
-        self.prefix, self.port = prefix, free_port()
+    def __init__(self, prefix: Path, servers: list[str], port: int | None = None):
+        self.prefix, self.port = prefix, port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.config = standalone_config(prefix, f"127.0.0.1:{self.port}", servers)
         self.proc: subprocess.Popen | None = None
