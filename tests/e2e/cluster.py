@@ -45,11 +45,16 @@ class Cluster:
         shared = {"EXCHANGE_REDIS_URL": self.redis.url, "EXCHANGE_PUBLIC_URL": f"http://127.0.0.1:{port}",
                   "EXCHANGE_PROXY_HOPS": "1", **self.env}
         with ThreadPoolExecutor(2) as pool:  # side by side: each waits for its own health
-            started = list(pool.map(lambda _: start_server(self.database_url, self.tmp_path, **shared), "AB"))
-        for name, (proc, server) in zip("AB", started, strict=True):
-            self.procs[name], self.servers[name] = proc, server
+            starting = {name: pool.submit(start_server, self.database_url, self.tmp_path, **shared)
+                        for name in "AB"}
+        for name, future in starting.items():
+            if future.exception() is None:  # kept, so that `stop` stops it even if the other failed
+                self.procs[name], self.servers[name] = future.result()
+        for future in starting.values():
+            future.result()
         upstreams = [server.url.removeprefix("http://") for server in self.servers.values()]
-        self.nginx = Nginx(self.tmp_path / "nginx", upstreams, port=port).start()
+        self.nginx = Nginx(self.tmp_path / "nginx", upstreams, port=port)
+        self.nginx.start()
         self.proxy = Server(self.nginx.url, self.database_url, self.servers["A"].env)
         return self
 
