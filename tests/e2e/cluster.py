@@ -8,10 +8,15 @@ import json
 import re
 import signal
 import subprocess
+import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from sqlalchemy import text
+
+from exchange.db.engine import make_engine
 from tests.e2e.conftest import Server, free_port, start_server, stop_server
 from tests.e2e.helper_servers import RedisServer
 from tests.e2e.reverse_proxy import Nginx
@@ -30,10 +35,6 @@ class Cluster:
 
     def query(self, sql: str, **params) -> list:
         """Rows of one query on the shared database, read beside the servers."""
-        from sqlalchemy import text
-
-        from exchange.db.engine import make_engine
-
         self._engine = self._engine or make_engine(self.database_url)
         with self._engine.connect() as conn:
             return conn.execute(text(sql), params).all()
@@ -112,3 +113,39 @@ def request_from(source: str, url: str, method: str, path: str, body=None, heade
         return response.status, dict(response.getheaders()), response.read()
     finally:
         conn.close()
+
+
+class LeaseWatcher:
+    """While open, a thread of its own asks every 20 ms which workers hold a lease (`sql` selects
+    the `lease_owner` of the rows watched); `servers()` names the servers they belong to."""
+
+    def __init__(self, cluster: Cluster, sql: str, **params):
+        self.cluster, self.sql, self.params = cluster, sql, params
+        self.owners: set[str] = set()
+        self._lock, self._open = threading.Lock(), threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        engine = make_engine(self.cluster.database_url)
+        try:
+            while self._open.is_set():
+                with engine.connect() as conn:
+                    owners = conn.execute(text(self.sql), self.params).scalars().all()
+                with self._lock:
+                    self.owners.update(owner for owner in owners if owner)
+                time.sleep(0.02)
+        finally:
+            engine.dispose()
+
+    def servers(self) -> set[str]:
+        with self._lock:
+            return {self.cluster.server_of(owner) for owner in self.owners}
+
+    def __enter__(self) -> LeaseWatcher:
+        self._open.set()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._open.clear()
+        self._thread.join()

@@ -11,13 +11,12 @@ import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import text
 
-from exchange.db.engine import make_engine
 from tests.databases import fresh_database
-from tests.e2e.cluster import Cluster, request_from
+from tests.e2e.cluster import Cluster, LeaseWatcher, request_from
 from tests.e2e.conftest import assert_ledger_whole
 from tests.e2e.world import _ok, issue, stroller_and_maternity
 from tests.webhook_receiver import Receiver
@@ -29,16 +28,13 @@ SETTINGS = {"EXCHANGE_REGISTRATION_RATE_LIMIT": f"{REGISTRATIONS_PER_ADDRESS} pe
 NEW_MERCHANT = {"name": "限流", "categories": ["tea"], "price_tier": 1, "scale": "micro", "city": "杭州"}
 
 
-def _one_shared_database(base_db_url):
+@contextmanager
+def _running_cluster(base_db_url, tmp_path):
+    """A cluster on a new database; the servers' and nginx's logs printed if anything failed,
+    and the ledger whole once it is stopped."""
     if base_db_url is None:
         pytest.skip("several servers share one PostgreSQL database; SQLite is one machine's embedded "
                     "database (docs/scaling.md): run with --db-url postgresql+psycopg://…")
-
-
-@pytest.fixture(scope="module")
-def cluster(base_db_url, tmp_path_factory):
-    _one_shared_database(base_db_url)
-    tmp_path = tmp_path_factory.mktemp("several-servers")
     with fresh_database(base_db_url, tmp_path) as url:
         cluster = Cluster(url, tmp_path, **SETTINGS)
         try:
@@ -49,6 +45,12 @@ def cluster(base_db_url, tmp_path_factory):
         finally:
             cluster.stop()
         assert_ledger_whole(url)
+
+
+@pytest.fixture(scope="module")
+def cluster(base_db_url, tmp_path_factory):
+    with _running_cluster(base_db_url, tmp_path_factory.mktemp("several-servers")) as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="module")
@@ -125,62 +127,36 @@ def test_per_address_limits_count_the_client_nginx_saw_never_a_forwarded_for_it_
 
 def test_webhooks_are_delivered_once_with_both_servers_delivering(cluster):
     stroller, maternity, offer = stroller_and_maternity(cluster.proxy)
+    coupons = issue(cluster.proxy, stroller, offer, count=60)
     with Receiver() as receiver:
         # Each answer takes a moment, so that deliveries are in flight on both servers at once.
-        receiver.answers = [(200, "ok", 0.2)] * 1000
+        receiver.answers = [(200, "ok", 0.2)] * len(coupons)
         endpoint = _ok(cluster.proxy.request("POST", "/api/v1/webhook-endpoints", {
             "url": receiver.url, "event_types": ["coupon.redeemed"]}, maternity["key"]))
-        seen, seen_lock, watching = set(), threading.Lock(), threading.Event()
-        watching.set()
-
-        def delivering_servers():
-            with seen_lock:
-                return {cluster.server_of(owner) for owner in seen}
-
-        def watch_leases():
-            engine = make_engine(cluster.database_url)
-            try:
-                while watching.is_set():
-                    with engine.connect() as conn:
-                        owners = conn.execute(text(
-                            "SELECT DISTINCT lease_owner FROM webhook_deliveries WHERE lease_owner IS NOT NULL")
-                        ).scalars().all()
-                    with seen_lock:
-                        seen.update(owners)
-                    time.sleep(0.02)
-            finally:
-                engine.dispose()
-
-        watcher = threading.Thread(target=watch_leases)
-        watcher.start()
         redemptions = []
-        try:
-            coupons = issue(cluster.proxy, stroller, offer, count=60)
-            for rounds in range(3):  # until both servers have been seen delivering
-                for coupon in coupons[rounds * 20:(rounds + 1) * 20]:
+        with LeaseWatcher(cluster, "SELECT DISTINCT lease_owner FROM webhook_deliveries WHERE endpoint_id = :e",
+                          e=endpoint["id"]) as leases:
+            for some in (coupons[:20], coupons[20:40], coupons[40:]):  # until both are seen delivering
+                for coupon in some:
                     redemptions.append(_ok(cluster.proxy.request("POST", "/api/v1/redemptions", {
                         "payload": coupon["payload"], "order_amount": 25000, "store_id": maternity["store_id"]},
                         maternity["key"], headers={"Idempotency-Key": str(uuid.uuid4())})))
                     time.sleep(0.05)
                 receiver.wait_for(len(redemptions), 30)
-                if delivering_servers() == {"A", "B"}:
+                if leases.servers() == {"A", "B"}:
                     break
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and cluster.query(
-                    "SELECT id FROM webhook_deliveries WHERE endpoint_id = :e AND status <> 'succeeded'",
-                    e=endpoint["id"]):
-                time.sleep(0.2)
-            time.sleep(1.5)  # three more passes of every idle worker: nothing may come again
-        finally:
-            watching.clear()
-            watcher.join()
-        assert delivering_servers() == {"A", "B"}, seen
+        assert leases.servers() == {"A", "B"}, leases.owners
+        pending = "SELECT id FROM webhook_deliveries WHERE endpoint_id = :e AND status <> 'succeeded'"
+        deadline = time.monotonic() + 30
+        while cluster.query(pending, e=endpoint["id"]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1.5)  # three more passes of every idle delivery worker: nothing may come again
         got = Counter(r.webhook_id for r in receiver.received)
         assert len(got) == len(redemptions) and set(got.values()) == {1}, got.most_common(3)
         assert {r.verified(endpoint["secret"])["data"]["id"] for r in receiver.received} == \
             {r["id"] for r in redemptions}
         attempts = cluster.query("SELECT status, attempts FROM webhook_deliveries WHERE endpoint_id = :e",
-                          e=endpoint["id"])
+                                 e=endpoint["id"])
         assert Counter(attempts) == {("succeeded", 1): len(redemptions)}
 
 
@@ -222,18 +198,9 @@ def test_a_sheet_is_served_by_either_server(cluster, pair):
 
 @pytest.fixture
 def own_cluster(base_db_url, tmp_path):
-    """A cluster of this test's own: it kills one of its servers."""
-    _one_shared_database(base_db_url)
-    with fresh_database(base_db_url, tmp_path) as url:
-        cluster = Cluster(url, tmp_path, **SETTINGS)
-        try:
-            yield cluster.start()
-        except BaseException:
-            print(cluster.logs())
-            raise
-        finally:
-            cluster.stop()
-        assert_ledger_whole(url)
+    """A cluster of the test's own: it kills one of the servers."""
+    with _running_cluster(base_db_url, tmp_path) as cluster:
+        yield cluster
 
 
 def test_a_batch_whose_server_is_killed_is_finished_by_the_other(own_cluster):
@@ -246,6 +213,7 @@ def test_a_batch_whose_server_is_killed_is_finished_by_the_other(own_cluster):
     while not ((row := cluster.query(in_progress, id=batch["id"])[0]).lease_owner and row.issued) \
             and time.monotonic() < deadline:
         time.sleep(0.02)
+    assert row.lease_owner and row.issued, "no worker took the batch up"
     issuing = cluster.server_of(row.lease_owner)
     cluster.kill(issuing)  # kill -9: its master and both workers, mid-chunk
     [(killed_at,)] = cluster.query("SELECT issued FROM coupon_batches WHERE id = :id", id=batch["id"])
