@@ -73,13 +73,15 @@ class Cluster:
         stop_server(self.procs[name], signal.SIGKILL)
 
     def server_of(self, worker: str) -> str:
-        """Which server a worker (`host:pid`, as leases name it) belongs to."""
+        """Which server a worker (`host:pid`, as leases name it) belongs to: the gunicorn master
+        among the process's ancestors (a request worker's parent, or the master's delivery process)."""
+        masters = {proc.pid: name for name, proc in self.procs.items()}
         pid = int(worker.rpartition(":")[2])
-        for name, proc in self.procs.items():
-            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-            if children.exists() and str(pid) in children.read_text().split():
-                return name
-        raise AssertionError(f"{worker} is no worker of either server")
+        while pid > 1:
+            if pid in masters:
+                return masters[pid]
+            pid = _parent(pid)
+        raise AssertionError(f"{worker} is no process of either server")
 
     def answered_by(self, request_ids: set[str]) -> Counter:
         """How many of these requests (by X-Request-Id) each server answered, from its log."""
@@ -94,6 +96,14 @@ class Cluster:
         return "\n".join(f"---- server {name} ----\n{server.log_path.read_text()[-4000:]}"
                          for name, server in self.servers.items()) + \
             f"\n---- nginx ----\n{self.nginx.error_log()[-3000:] if self.nginx else ''}"
+
+
+def _parent(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return 0
+    return int(stat.rpartition(")")[2].split()[1])  # after "pid (name) state": the parent's pid
 
 
 _LOOPBACK = re.compile(r"^127\.\d+\.\d+\.\d+$")
