@@ -10,8 +10,9 @@
 # "machine without Chinese fonts" the PDF render comparison imitates), fonts-noto-cjk (Chinese
 # text in the browser's screenshots), redis-server, and for the outage tests PostgreSQL's server
 # programs (a throw-away cluster of the test's own: initdb, pg_ctl; as root through runuser),
-# chattr (e2fsprogs: SQLite files made immutable) and setpriv (util-linux: a server without
-# root's file-mode override).
+# chattr (e2fsprogs: SQLite files made immutable), setpriv (util-linux: a server without
+# root's file-mode override) and nginx (the reverse proxy in front of two servers, with the
+# project's config/nginx/exchange.conf).
 set -euo pipefail
 missing=()
 # (`grep >/dev/null`, not `grep -q`: under pipefail, -q stops reading early and the SIGPIPE of
@@ -33,6 +34,7 @@ if [[ "${1:-}" != "--runtime" ]]; then
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
   command -v chattr >/dev/null || missing+=(e2fsprogs)
   command -v runuser >/dev/null && command -v setpriv >/dev/null || missing+=(util-linux)
+  command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
 fi
 ((${#missing[@]} == 0)) && exit 0
 echo "installing Debian packages: ${missing[*]}"

@@ -74,7 +74,11 @@ def start_server(database_url: str, tmp_path: Path, *, workers: int = 2, prefix:
     server = Server(f"http://127.0.0.1:{port}", database_url, env)
     server.log_path = log_path
     server.workers = workers
-    _wait_until_healthy(server, proc, log_path)
+    try:
+        _wait_until_healthy(server, proc, log_path)
+    except BaseException:
+        stop_server(proc, signal.SIGKILL)  # never left running behind a failed start
+        raise
     return proc, server
 
 
