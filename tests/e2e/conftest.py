@@ -131,7 +131,7 @@ def live_server(fresh_db_url, tmp_path, request):
 
 
 def _wait_until_healthy(server: Server, proc: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # a loaded 2-CPU machine boots a server (workers, delivery process) slowly
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"gunicorn exited: {log_path.read_text()[-2000:]}")
