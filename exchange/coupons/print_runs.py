@@ -56,9 +56,9 @@ def sheet_coupons(batch_id: int, first_coupon_id: int = 0, count: int | None = N
 def draw_pending_sheets(owner: str) -> int:
     """Draw every part that is waiting for a worker (called by the batch worker); how many."""
     drawn = 0
-    while (claimed := _claim_part(owner)) is not None:
-        pdf, pages = _draw_part(*claimed)
-        drawn += _store_part(*claimed, owner, pdf, pages)
+    while (claimed := claim_part(owner)) is not None:
+        pdf, pages = draw_part(*claimed)
+        drawn += store_part(*claimed, owner, pdf, pages)
     return drawn
 
 
@@ -66,7 +66,7 @@ def _free(now):
     return (SheetPart.status == "pending") & or_(SheetPart.lease_until.is_(None), SheetPart.lease_until < now)
 
 
-def _claim_part(owner: str) -> tuple[int, int] | None:
+def claim_part(owner: str) -> tuple[int, int] | None:
     """Take the lease of the first pending part nobody holds; None if there is none."""
     now = clock.now()
     # A plain read first: an idle worker must not take the write lock every second.
@@ -86,7 +86,7 @@ def _claim_part(owner: str) -> tuple[int, int] | None:
     return None
 
 
-def _draw_part(batch_id: int, number: int) -> tuple[bytes, int]:
+def draw_part(batch_id: int, number: int) -> tuple[bytes, int]:
     part = db.session.get(SheetPart, (batch_id, number))
     batch = db.session.get(CouponBatch, batch_id)
     out = io.BytesIO()
@@ -96,7 +96,7 @@ def _draw_part(batch_id: int, number: int) -> tuple[bytes, int]:
     return out.getvalue(), pages
 
 
-def _store_part(batch_id: int, number: int, owner: str, pdf: bytes, pages: int) -> bool:
+def store_part(batch_id: int, number: int, owner: str, pdf: bytes, pages: int) -> bool:
     """Keep the part if its lease is still ours; the batch's last part makes its sheets ready."""
     with unit_of_work() as uow:
         session = uow.session
