@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -117,30 +118,41 @@ def _draw_qr(canvas: Canvas, coupon: SheetCoupon, x: float, y: float, size: floa
     """The symbol in a square of `size` at (x, y), its quiet zone included (white paper)."""
     side, modules = print_modules(coupon.public_url, coupon.token)
     module = size / (side + 2 * BORDER)
-    path = "".join([cached.get(modules[start:end]) or _chunk_path(cached, modules[start:end], row, column)
-                    for start, end, row, column, cached in _chunks(side)])
     # In module units, rows downwards from the symbol's top left corner: small integers, few bytes.
     top = y + size - BORDER * module
-    canvas.addLiteral(f"q 0 g {module:.4f} 0 0 {-module:.4f} {x + BORDER * module:.3f} {top:.3f} cm\n{path}f Q")
+    canvas.addLiteral(f"q 0 g {module:.4f} 0 0 {-module:.4f} {x + BORDER * module:.3f} {top:.3f} cm\n"
+                      f"{_path(side, modules)}f Q")
 
 
 # Formatting each run of each symbol is what drawing 100,000 of them would cost most (~800 runs a
-# symbol, ~2 ms in Python); a row is read in pieces of 8 modules instead, and each piece's
-# rectangles are formatted once per place and pattern (at most 57 × 8 × 256 for version 10),
-# then only looked up. A run that crosses two pieces is two rectangles of the same fill.
-_CHUNK = 8
+# symbol, ~2 ms in Python). A row is read in pieces of 8 modules instead (split in C by a struct),
+# and each piece's rectangles are formatted once per place and pattern (at most 57 × 8 × 256 for
+# version 10), then only looked up. A run that crosses two pieces is two rectangles of one fill.
+_PIECE = 8
+
+
+def _path(side: int, modules: bytes) -> str:
+    pieces, places, cached = _pieces(side)
+    keys = pieces.unpack(modules)
+    try:
+        return "".join(map(dict.get, cached, keys))
+    except TypeError:  # a piece not seen at its place yet (None): format it
+        return "".join(found if found is not None else _format_piece(place, key, into)
+                       for found, place, key, into in zip(map(dict.get, cached, keys), places, keys, cached,
+                                                          strict=True))
 
 
 @functools.cache
-def _chunks(side: int) -> list[tuple[int, int, int, int, dict[bytes, str]]]:
-    return [(row * side + column, row * side + min(column + _CHUNK, side), row, column, {})
-            for row in range(side) for column in range(0, side, _CHUNK)]
+def _pieces(side: int) -> tuple[struct.Struct, list[tuple[int, int]], list[dict[bytes, str]]]:
+    widths = [min(_PIECE, side - column) for column in range(0, side, _PIECE)]
+    places = [(row, column) for row in range(side) for column in range(0, side, _PIECE)]
+    return struct.Struct("".join(f"{w}s" for w in widths) * side), places, [{} for _ in places]
 
 
-def _chunk_path(cached: dict[bytes, str], piece: bytes, row: int, column: int) -> str:
-    path = "".join(f"{column + run.start()} {row} {run.end() - run.start()} 1 re\n"
-                   for run in _DARK_RUN.finditer(piece))
-    cached[piece] = path
+def _format_piece(place: tuple[int, int], piece: bytes, into: dict[bytes, str]) -> str:
+    row, column = place
+    into[piece] = path = "".join(f"{column + run.start()} {row} {run.end() - run.start()} 1 re\n"
+                                 for run in _DARK_RUN.finditer(piece))
     return path
 
 
