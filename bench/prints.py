@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.common import POSTGRES_URL, peak_rss_mb
@@ -83,13 +83,12 @@ def _issue(url: str, keys: str, count: int) -> tuple[int, str]:
     return batch_id, key
 
 
-def _ask(url: str, keys: str, batch_id: int) -> int:
+def _ask(app, batch_id: int) -> int:
     """Ask for the sheets (what the first GET …/sheets does): the parts are planned; how many."""
     from exchange.coupons import sheets
     from exchange.coupons.models import CouponBatch
     from exchange.extensions import db
 
-    app = _app(url, keys)
     with app.app_context():
         parts = len(sheets.sheets_of(db.session.get(CouponBatch, batch_id)).parts)
         db.session.remove()
@@ -97,12 +96,28 @@ def _ask(url: str, keys: str, batch_id: int) -> int:
     return parts
 
 
+def _last_part_stored_at(app, batch_id: int) -> datetime:
+    from sqlalchemy import func, select
+
+    from exchange.coupons.models import SheetPart
+    from exchange.extensions import db
+
+    with app.app_context():
+        at = db.session.scalar(select(func.max(SheetPart.drawn_at)).where(SheetPart.batch_id == batch_id))
+        db.session.remove()
+    return at
+
+
 def _draw(url: str, keys: str) -> dict:
-    """In a process of its own: draw parts until none is left, as a server's batch worker does."""
+    """In a process of its own: draw parts until none is left, as a server's batch worker does.
+    Started before the clock (a server's workers are running when its sheets are asked for): it
+    says `ready` once the app is made, and starts on `go`."""
     from exchange.coupons.print_runs import draw_pending_sheets
     from exchange.extensions import db
 
     app = _app(url, keys)
+    print("ready", flush=True)
+    assert sys.stdin.readline().strip() == "go"
     with app.app_context():
         start = time.perf_counter()
         parts = draw_pending_sheets(f"bench-{os.getpid()}")
@@ -175,19 +190,27 @@ def _run_size(count: int) -> dict:
     keys = tempfile.mkdtemp()
     with fresh_database(POSTGRES_URL, Path(tempfile.mkdtemp())) as url:
         batch_id, key = _issue(url, keys, count)
-        load_before = os.getloadavg()
-        start = time.perf_counter()
-        parts = _ask(url, keys, batch_id)
         env = {**os.environ, "EXCHANGE_LOG_LEVEL": "WARNING"}
-        drawers = [subprocess.Popen([sys.executable, "-m", "bench.prints", "--draw", url, keys],
+        drawers = [subprocess.Popen([sys.executable, "-m", "bench.prints", "--draw", url, keys], stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, text=True, env=env) for _ in range(DRAWING_PROCESSES)]
+        for p in drawers:
+            assert p.stdout.readline().strip() == "ready"
+        app = _app(url, keys)
+        load_before = os.getloadavg()
+        asked_at, start = datetime.now(UTC), time.perf_counter()
+        parts = _ask(app, batch_id)
+        for p in drawers:
+            p.stdin.write("go\n")
+            p.stdin.flush()
         drawn = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in drawers]
-        seconds = time.perf_counter() - start
+        until_exit = time.perf_counter() - start
         load_after = os.getloadavg()
+        seconds = (_last_part_stored_at(app, batch_id) - asked_at).total_seconds()
         assert all(p.returncode == 0 for p in drawers)
         assert sum(d["parts"] for d in drawn) == parts, (drawn, parts)
         check = _child("--zip", url, keys, str(batch_id), key, str(count))
     return {"coupons": count, "parts": parts, "seconds": round(seconds, 1),
+            "until_processes_exit_s": round(until_exit, 1),
             "coupons_per_s": round(count / seconds), "drawing_processes": drawn,
             "drawing_peak_rss_mb": max(d["peak_rss_mb"] for d in drawn),
             "load_average_before": [round(x, 2) for x in load_before],
