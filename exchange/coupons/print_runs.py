@@ -4,7 +4,7 @@ A batch's sheets are planned as parts of `PART_COUPONS` coupons (`sheets.request
 worker claims one pending part under a lease, draws it (`sheet.py`, ~1 ms a coupon) with only that
 part's coupons in memory, and stores the PDF in the part's row in one transaction: a worker
 killed mid-part (even `kill -9`) loses only that part, which another worker draws once its lease
-lapses; parts already stored are never drawn again. Several workers draw different parts of one
+lapses; parts already stored are never drawn again (nor stored twice). Several workers draw different parts of one
 batch at the same time, so a print run uses every server process's core.
 """
 
@@ -58,7 +58,7 @@ def draw_pending_sheets(owner: str) -> int:
     drawn = 0
     while (claimed := claim_part(owner)) is not None:
         pdf, pages = draw_part(*claimed)
-        drawn += store_part(*claimed, owner, pdf, pages)
+        drawn += store_part(*claimed, pdf, pages)
     return drawn
 
 
@@ -96,19 +96,23 @@ def draw_part(batch_id: int, number: int) -> tuple[bytes, int]:
     return out.getvalue(), pages
 
 
-def store_part(batch_id: int, number: int, owner: str, pdf: bytes, pages: int) -> bool:
-    """Keep the part if its lease is still ours; the batch's last part makes its sheets ready."""
+def store_part(batch_id: int, number: int, pdf: bytes, pages: int) -> bool:
+    """Keep the part unless another worker stored it first; the last part makes the sheets ready.
+
+    A part's drawing depends only on its coupons, so whoever finishes first is right: the lease
+    only keeps two workers from drawing it at once. (Refusing a worker whose lease lapsed would
+    never finish a part that takes longer than the lease: each worker would take it from the
+    other in turn.)"""
     with unit_of_work() as uow:
         session = uow.session
         # The batch row first: the workers of a batch's last two parts then finish one after the
         # other, and the second sees the first's part (each alone would see the other's pending).
         batch = session.get(CouponBatch, batch_id, with_for_update=True, populate_existing=True)
         stored = session.execute(update(SheetPart).where(
-            SheetPart.batch_id == batch_id, SheetPart.number == number, SheetPart.status == "pending",
-            SheetPart.lease_owner == owner).values(
+            SheetPart.batch_id == batch_id, SheetPart.number == number, SheetPart.status == "pending").values(
             status="ready", pdf=pdf, pages=pages, size=len(pdf), drawn_at=clock.now(), lease_owner=None,
             lease_until=None)).rowcount
-        if not stored:  # the lease lapsed and another worker took the part over
+        if not stored:  # another worker stored it first
             return False
         left = session.scalar(select(func.count()).select_from(SheetPart).where(
             SheetPart.batch_id == batch_id, SheetPart.status == "pending"))

@@ -143,20 +143,34 @@ def test_another_merchant_can_neither_list_nor_fetch_the_parts(api, world, sessi
     assert session.scalar(select(func.count()).select_from(SheetPart).where(SheetPart.batch_id == other)) == 0
 
 
-def test_a_worker_killed_mid_part_is_taken_over_and_parts_already_drawn_stay(api, world, session):
+def test_a_worker_killed_mid_part_is_taken_over_and_parts_already_drawn_stay(api, world):
     batch_id = finished_batch(api, world, 30)
     api.get(url(batch_id, "sheets"), world.stroller.key)
     assert print_runs.claim_part("worker-a") == (batch_id, 1)
-    assert print_runs.store_part(batch_id, 1, "worker-a", *print_runs.draw_part(batch_id, 1))
+    assert print_runs.store_part(batch_id, 1, *print_runs.draw_part(batch_id, 1))
     assert print_runs.claim_part("worker-a") == (batch_id, 2)  # then worker-a dies drawing part 2
 
     assert print_runs.draw_pending_sheets("worker-b") == 1  # part 3; part 2's lease still holds
     clock.advance(timedelta(seconds=61))
-    assert print_runs.draw_pending_sheets("worker-b") == 1  # part 2, taken over; part 1 not redrawn
-    assert not print_runs.store_part(batch_id, 2, "worker-a", b"%PDF-late", 1)  # the old owner is too late
+    assert print_runs.draw_pending_sheets("worker-b") == 1  # part 2, taken over; part 1 not drawn again
+    assert not print_runs.store_part(batch_id, 2, b"%PDF-late", 1)  # stored already: not twice
     listing = api.get(url(batch_id, "sheets"), world.stroller.key).get_json()
     assert listing["status"] == "ready" and [p["status"] for p in listing["parts"]] == ["ready"] * 3
     assert api.get(url(batch_id, "sheets/2.pdf"), world.stroller.key).data.startswith(b"%PDF-1")
+
+
+def test_a_part_slower_than_its_lease_is_still_kept_once_drawn(api, world):
+    # Under load a part may take longer than the lease: the slow worker's part is kept, unless
+    # another stored the same part first; two workers cannot take it from each other forever.
+    batch_id = finished_batch(api, world, 12)
+    api.get(url(batch_id, "sheets"), world.stroller.key)
+    assert print_runs.claim_part("worker-a") == (batch_id, 1)
+    drawn = print_runs.draw_part(batch_id, 1)
+    clock.advance(timedelta(seconds=61))
+    assert print_runs.claim_part("worker-b") == (batch_id, 1)  # the lease lapsed: b starts it too
+    assert print_runs.store_part(batch_id, 1, *drawn)  # a finishes first
+    assert print_runs.draw_pending_sheets("worker-b") == 0
+    assert api.get(url(batch_id, "sheets"), world.stroller.key).get_json()["status"] == "ready"
 
 
 def test_every_printed_qr_scans_to_a_link_the_till_accepts(api, world, tmp_path):
