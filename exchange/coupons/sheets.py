@@ -136,7 +136,7 @@ def _zip_chunks(batch_id: int) -> Iterator[bytes]:
 
 @dataclass(frozen=True)
 class Sheet:
-    """`sheet.pdf`: an open file (`data`, rewound), or `zip_url` for a batch printed in parts."""
+    """`sheet.pdf`: an open file (`data`, rewound), or `in_parts` for a batch printed in parts."""
 
     filename: str
     data: object | None = None
