@@ -1,11 +1,12 @@
 """Printable A4 sheets of coupons (PDF), pure (no Flask, no database).
 
 reportlab's canvas keeps the whole document in memory until it is saved, so a print run is
-drawn as parts of `sheets.PART_COUPONS` coupons, one PDF each, and memory stays that of one part.
-What is the same on every coupon (the offer text, the cut lines) is drawn once as a form and
-referenced. Each QR is vector: its dark modules as one path of rectangles, a row's run of dark
-modules one rectangle, filled once (one fill, so no reader shows seams between rows), sharp at any
-zoom and printer resolution; its modules come from `qr.print_modules` (one version and mask).
+drawn as parts of `print_runs.PART_COUPONS` coupons, one PDF each, and memory stays that of one
+part. What is the same on every coupon (the offer text, the cut lines) is drawn once as a form
+and referenced. Each QR is vector: its dark modules as one path of rectangles (runs of dark
+modules along each row), filled once — one fill, so no reader shows seams between rows — sharp
+at any zoom and printer resolution; its modules come from `qr.print_modules` (one version, one
+mask).
 """
 
 from __future__ import annotations
