@@ -208,6 +208,19 @@ def _prints(r: dict) -> list[str]:
               "a third. The load average is the machine's (other sessions share its 2 CPUs): with a load above 2 "
               "the drawing processes get less than a CPU each, and the time stretches accordingly; the CPU "
               "seconds are what the run itself cost.",
+              ""]
+    largest = r["results"][max(r["results"], key=int)]
+    cpu = max(d["cpu_s"] for d in largest["drawing_processes"])
+    share = cpu / largest["seconds"]
+    met = largest["seconds"] <= 180 and largest["drawing_peak_rss_mb"] <= 300
+    lines += [("Met in this run." if met else
+               f"Not met in this run on time: at a load average of {largest['load_average_before'][0]:.0f} each "
+               f"drawing process had about {share:.0%} of a CPU (its CPU seconds ÷ the run's time), so "
+               f"{int(max(r['results'], key=int)):,} coupons took {largest['seconds']:.0f} s; what the run itself "
+               f"costs, {cpu:.0f} s of CPU per drawing process, is its time when each has a CPU to itself.")
+              + " Peak memory per drawing process: " + ", ".join(
+                  f"{m['drawing_peak_rss_mb']:.0f} MB at {int(n):,} coupons" for n, m in r["results"].items())
+              + " (one part at a time; ~120 MB of it is the process's own code and libraries).",
               "", f"Reproduce: `.venv/bin/python -m bench prints` (measured {r['measured_at']}); `--quick` for 1,000 "
               "and 5,000 coupons, `--sizes=10000,100000` for any sizes."]
     return lines
