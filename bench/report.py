@@ -204,10 +204,10 @@ def _prints(r: dict) -> list[str]:
                      f"| {m['load_average_before'][0]:.1f} → {m['load_average_after'][0]:.1f} | {goal} |")
     lines += ["", "Each QR is drawn as vector rectangles (a row's dark runs, one fill per symbol) from the modules of "
               "zxing-cpp's encoder at one version (10) and mask, each part's CJK font subset embedded once; drawing "
-              "costs about 1 ms of CPU a coupon, of which the symbol's modules are 0.2 ms and compressing the pages "
-              "a third. The load average is the machine's (other sessions share its 2 CPUs): with a load above 2 "
-              "the drawing processes get less than a CPU each, and the time stretches accordingly; the CPU "
-              "seconds are what the run itself cost.",
+              "costs 1–1.5 ms of CPU a coupon (more on a loaded machine), of which the symbol's modules are 0.2 ms "
+              "and compressing the pages about a third. The load average is the machine's (other sessions share "
+              "its 2 CPUs): with a load above 2 the drawing processes get less than a CPU each, and the time "
+              "stretches accordingly; the CPU seconds are what the run itself cost.",
               ""]
     largest = r["results"][max(r["results"], key=int)]
     cpu = max(d["cpu_s"] for d in largest["drawing_processes"])
