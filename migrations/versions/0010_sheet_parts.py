@@ -1,7 +1,7 @@
 """sheet parts: a batch's printable sheets as PDFs of up to 1,200 coupons each, in the database
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01 16:00:00.000000
 
 Sheets drawn before this revision were files in EXCHANGE_SHEET_DIR, which the database does not
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import exchange.db.base
 
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
