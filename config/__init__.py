@@ -109,8 +109,6 @@ def _base(env: Mapping[str, str]) -> dict:
         # tests only; production refuses it. Cloud metadata addresses are refused even then.
         "WEBHOOK_ALLOW_PRIVATE": env.get("EXCHANGE_WEBHOOK_ALLOW_PRIVATE", "0") == "1",
         "WEBHOOK_HTTPS_ONLY": env.get("EXCHANGE_ENV", "development") == "production",
-        # Printable sheets of large batches; on several servers, a directory they all share.
-        "SHEET_DIR": env.get("EXCHANGE_SHEET_DIR") or str(INSTANCE_DIR / "sheets"),
         # The CJK TrueType font every PDF embeds (exchange/fonts.py); Debian's fonts-wqy-microhei.
         "PDF_FONT": env.get("EXCHANGE_PDF_FONT") or "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
         # Browser apps on these origins may call the API (comma-separated; none by default).

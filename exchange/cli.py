@@ -93,12 +93,12 @@ def retire_key(kid):
 @exchange_group.command("run-batches")
 @with_appcontext
 def run_batches():
-    """Finish every pending coupon batch, and draw every requested sheet, in this process."""
+    """Finish every pending coupon batch, and draw every part of the sheets asked for, in this process."""
     from .coupons.batches import work, worker_name
-    from .coupons.sheets import draw_pending_sheets
+    from .coupons.print_runs import draw_pending_sheets
 
     click.echo(f"batches worked on: {work()}")
-    click.echo(f"sheets drawn: {draw_pending_sheets(worker_name())}")
+    click.echo(f"sheet parts drawn: {draw_pending_sheets(worker_name())}")
 
 
 @exchange_group.command("deliver")

@@ -2,7 +2,7 @@
 
 from .audit import AuditEvent  # noqa: F401
 from .categories.models import Category, CategoryRelation, merchant_categories  # noqa: F401
-from .coupons.models import Coupon, CouponBatch, Pack  # noqa: F401
+from .coupons.models import Coupon, CouponBatch, Pack, SheetPart  # noqa: F401
 from .db import Base  # noqa: F401
 from .db.idempotency import IdempotencyRecord  # noqa: F401
 from .db.ids import IdBlock  # noqa: F401

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db.base import Base
@@ -63,9 +63,34 @@ class CouponBatch(Base):
     created_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
     detail: Mapped[str | None] = mapped_column(String(200))
-    # The printable sheet of a large batch is drawn in the background: none → pending → ready.
+    # Its printable sheets, asked for once the batch is done: none → pending (its parts planned,
+    # being drawn: SheetPart) → ready (every part drawn). ('rendering' is no longer used.)
     sheet_status: Mapped[str] = mapped_column(String(10), default="none")
-    sheet_file: Mapped[str | None] = mapped_column(String(300))
+
+
+class SheetPart(Base):
+    """One PDF of a batch's printable sheets: `coupons` coupons in id order from `first_coupon_id`.
+    Drawn by any server's worker under a lease (a worker killed mid-part leaves it pending, and
+    another draws it once the lease lapses) and kept here, so every server serves every part."""
+
+    __tablename__ = "sheet_parts"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'ready')", name="status_known"),
+        Index("ix_sheet_parts_status", "status"),
+    )
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("coupon_batches.id"), primary_key=True)
+    number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)  # 1, 2, …
+    first_coupon_id: Mapped[int]
+    coupons: Mapped[int]
+    status: Mapped[str] = mapped_column(String(8))
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]
+    pages: Mapped[int | None]
+    size: Mapped[int | None]  # bytes of the PDF
+    drawn_at: Mapped[datetime | None]
+    # Loaded only when asked for: listing a batch's parts must not read 150 MB of PDFs.
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
 
 class Pack(Base):

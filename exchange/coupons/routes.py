@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Response, jsonify, send_file, stream_with_context, url_for
+from flask import Response, jsonify, redirect, send_file, stream_with_context, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -8,7 +8,7 @@ from ..files.spreadsheets import XLSX_MIMETYPE
 from ..http.auth import current_principal, requires
 from ..http.openapi import file_response
 from ..http.routing import add_view
-from . import batches, exports, issuing, views
+from . import batches, exports, issuing, sheets, views
 from .images import MIMETYPES, qr_response
 from .schemas import (
     BatchCreateSchema,
@@ -20,8 +20,8 @@ from .schemas import (
     IssueSchema,
     PackCreateSchema,
     PackSchema,
+    SheetsSchema,
 )
-from .sheets import sheet_of
 
 blp = Blueprint("coupons", __name__, url_prefix="/api/v1",
                 description="Coupons: issue, batch, print, pack, look up")
@@ -92,23 +92,79 @@ class BatchXlsx(MethodView):
                          download_name=f"coupon-batch-{batch.id}.xlsx")
 
 
+PREPARING_HEADERS = {"Retry-After": {"description": "seconds to wait before asking again",
+                                     "schema": {"type": "integer"}}}
+
+
+def _preparing(batch, what: str) -> Response:
+    response = jsonify({"status": "preparing", "detail": f"The {batch.issued:,} coupons are being laid out for "
+                        f"printing; ask for {what} again in a minute."})
+    response.status_code, response.headers["Retry-After"] = 202, "30"
+    return response
+
+
 @blp.route("/coupon-batches/<id:batch_id>/sheet.pdf")
 class BatchSheet(MethodView):
     @requires("merchant")
     @blp.response(200, content_type="application/pdf")
     @blp.doc(**file_response("application/pdf", "the printable sheet"))
+    @blp.alt_response(202, description="being drawn: ask again after Retry-After", headers=PREPARING_HEADERS)
+    @blp.alt_response(303, description="a batch of more than one part: its sheets as one ZIP (`Location`)")
     def get(self, batch_id):
         """The batch as a printable A4 PDF: 12 coupons a page, each with its QR code and manual
-        code, the offer's title, value, the stores that accept it and its expiry."""
+        code, the offer's title, value, the stores that accept it and its expiry. A batch of more
+        than one part (1,200 coupons) is printed in parts: this answers 303 to `sheets.zip`."""
         batch = batches.own_batch(current_principal(), batch_id)
-        sheet = sheet_of(batch)
+        sheet = sheets.sheet_of(batch)
         if sheet is None:
-            response = jsonify({"status": "preparing", "detail": f"The {batch.issued:,} coupons are being laid "
-                                "out for printing; ask again in a minute."})
-            response.status_code, response.headers["Retry-After"] = 202, "30"
-            return response
-        return send_file(sheet.data if sheet.path is None else sheet.path, mimetype="application/pdf",
-                         as_attachment=True, download_name=sheet.filename)
+            return _preparing(batch, "the sheet")
+        if sheet.in_parts:
+            return redirect(url_for("coupons.BatchSheetsZip", batch_id=batch.id), 303)
+        return send_file(sheet.data, mimetype="application/pdf", as_attachment=True, download_name=sheet.filename)
+
+
+@blp.route("/coupon-batches/<id:batch_id>/sheets")
+class BatchSheets(MethodView):
+    @requires("merchant")
+    @blp.response(200, SheetsSchema)
+    def get(self, batch_id):
+        """The batch's printable sheets as parts of up to 1,200 coupons (100 A4 pages), each its own
+        PDF: asked for the first time, they are drawn in the background; poll until `ready`."""
+        return sheets.sheets_of(batches.own_batch(current_principal(), batch_id))
+
+
+@blp.route("/coupon-batches/<id:batch_id>/sheets/<id:number>.pdf")
+class BatchSheetPart(MethodView):
+    @requires("merchant")
+    @blp.response(200, content_type="application/pdf")
+    @blp.doc(**file_response("application/pdf", "one part of the printable sheets"))
+    @blp.alt_response(202, description="being drawn: ask again after Retry-After", headers=PREPARING_HEADERS)
+    def get(self, batch_id, number):
+        """One part of the batch's printable sheets (its coupons in id order), as a PDF."""
+        batch = batches.own_batch(current_principal(), batch_id)
+        pdf = sheets.part_pdf(batch, number)
+        if pdf is None:
+            return _preparing(batch, "this part")
+        response = Response(pdf, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'attachment; filename="{sheets.part_filename(batch.id, number)}"'
+        return response
+
+
+@blp.route("/coupon-batches/<id:batch_id>/sheets.zip")
+class BatchSheetsZip(MethodView):
+    @requires("merchant")
+    @blp.response(200, content_type="application/zip")
+    @blp.doc(**file_response("application/zip", "every part's PDF, streamed"))
+    @blp.alt_response(202, description="being drawn: ask again after Retry-After", headers=PREPARING_HEADERS)
+    def get(self, batch_id):
+        """Every part of the batch's printable sheets in one ZIP, sent as it is written."""
+        batch = batches.own_batch(current_principal(), batch_id)
+        chunks = sheets.zip_of(batch)
+        if chunks is None:
+            return _preparing(batch, "the ZIP")
+        response = Response(stream_with_context(chunks), mimetype="application/zip")
+        response.headers["Content-Disposition"] = f'attachment; filename="coupon-batch-{batch.id}-sheets.zip"'
+        return response
 
 
 @blp.route("/packs")

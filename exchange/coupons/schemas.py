@@ -77,6 +77,26 @@ class BatchSchema(ma.Schema):
     detail = ma.fields.String(allow_none=True)
 
 
+class SheetPartSchema(ma.Schema):
+    number = ma.fields.Integer(metadata={"description": "1, 2, …: the part's place in the batch (coupons in id order)"})
+    coupons = ma.fields.Integer()
+    status = ma.fields.String(metadata={"enum": ["pending", "ready"]})
+    pages = ma.fields.Integer(allow_none=True, metadata={"description": "A4 pages, once drawn"})
+    size = ma.fields.Integer(allow_none=True, metadata={"description": "bytes of the PDF, once drawn"})
+    url = ma.fields.Function(lambda part: f"/api/v1/coupon-batches/{part.batch_id}/sheets/{part.number}.pdf")
+
+
+class SheetsSchema(ma.Schema):
+    batch_id = ma.fields.Integer()
+    status = ma.fields.String(metadata={"enum": ["preparing", "ready"],
+                                        "description": "ready once every part is drawn"})
+    coupons_per_part = ma.fields.Integer()
+    parts_ready = ma.fields.Integer()
+    parts = ma.fields.List(ma.fields.Nested(SheetPartSchema))
+    zip_url = ma.fields.Function(lambda s: f"/api/v1/coupon-batches/{s.batch_id}/sheets.zip",
+                                 metadata={"description": "every part in one ZIP, once ready"})
+
+
 class PackSchema(LinksSchema):
     id = ma.fields.Integer()
     payload = ma.fields.String(attribute="token")

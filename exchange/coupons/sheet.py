@@ -1,26 +1,30 @@
 """Printable A4 sheets of coupons (PDF), pure (no Flask, no database).
 
-reportlab's canvas keeps the whole document in memory until it is saved, so what a coupon costs
-in memory decides whether 100,000 of them fit. What is the same on every coupon (the offer text,
-the cut lines) is drawn once as a form and referenced; each QR is a small grey image, compressed
-as soon as it is drawn (~1.3 KB), not ~800 rectangles held uncompressed until the save.
+reportlab's canvas keeps the whole document in memory until it is saved, so a print run is
+drawn as parts of `print_runs.PART_COUPONS` coupons, one PDF each, and memory stays that of one
+part. What is the same on every coupon (the offer text, the cut lines) is drawn once as a form
+and referenced. Each QR is vector: its dark modules as one path of rectangles (runs of dark
+modules along each row), filled once — one fill, so no reader shows seams between rows — sharp
+at any zoom and printer resolution; its modules come from `qr.print_modules` (one version, one
+mask).
 """
 
 from __future__ import annotations
 
+import functools
+import re
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from PIL import Image
 from reportlab.lib.colors import Color
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
-from exchange.coupons.qr import make_qr
+from exchange.coupons.qr import BORDER, print_modules
 from exchange.files import fonts
 
 # Embedded (exchange/fonts.py): the sheet prints the same on a printer without Chinese fonts.
@@ -31,19 +35,10 @@ CODE_FONT = fonts.CODE_FONT
 CODE_STROKE = 0.045  # outline width, as a fraction of the code's type size
 MARGIN = 10 * mm  # office printers cannot print closer than ~5 mm to the paper's edge
 PADDING = 2.5 * mm  # a cut a millimetre off the dashed line must not reach the QR's quiet zone
-QR_SIZE = 34 * mm  # a version-10 symbol plus its quiet zone: ~0.47 mm a module, phone-scannable
-# Readers smooth an image they enlarge less than about 4x (poppler does, whatever the PDF says),
-# which blurs one-pixel modules on screen and at 150 dpi. Square blocks of 4 pixels keep the edges
-# hard at any scale, for twice the bytes of one pixel a module (1.3 KB instead of 0.65 KB).
-PIXELS_PER_MODULE = 4
+QR_SIZE = 34 * mm  # a version-10 symbol plus its quiet zone: ~0.52 mm a module, phone-scannable
 LEADING = 1.18
-# One fixed QR mask: choosing the best of eight costs ~30 ms a code in the pure-Python encoder,
-# which a 100,000-coupon sheet cannot afford; the printed codes are checked with zbar in tests.
-SHEET_MASK = 4
 CUT_LINE = Color(0.6, 0.6, 0.6)
-# A dark module (1) is ink (grey 0), a light one (0) paper (255).
-_MODULE_TO_GREY = bytes.maketrans(b"\x00\x01", b"\xff\x00")
-
+_DARK_RUN = re.compile(b"\x00+")  # print_modules: 0 is a dark module
 
 
 @dataclass(frozen=True)
@@ -102,7 +97,7 @@ def write_sheet(out: BinaryIO, header: SheetHeader, coupons: Iterable[SheetCoupo
 def _draw_coupon(canvas: Canvas, coupon: SheetCoupon, x: float, y: float, cell_w: float,
                  cell_h: float, qr_size: float, code_size: float) -> None:
     qr_y = y + cell_h - PADDING - qr_size
-    canvas.drawImage(_qr_image(coupon), x + (cell_w - qr_size) / 2, qr_y, qr_size, qr_size)
+    _draw_qr(canvas, coupon, x + (cell_w - qr_size) / 2, qr_y, qr_size)
     size = min(code_size, code_size * (cell_w - 2 * PADDING)
                / max(1.0, pdfmetrics.stringWidth(coupon.code, CODE_FONT, code_size)))
     text = canvas.beginText(x + (cell_w - pdfmetrics.stringWidth(coupon.code, CODE_FONT, size)) / 2,
@@ -120,16 +115,46 @@ def _draw_coupon(canvas: Canvas, coupon: SheetCoupon, x: float, y: float, cell_w
     canvas.restoreState()
 
 
-def _qr_image(coupon: SheetCoupon) -> ImageReader:
-    qr = make_qr(coupon.public_url, coupon.token, box_size=1, mask_pattern=SHEET_MASK)
-    matrix = qr.get_matrix()
-    pixels = b"".join(map(bytes, matrix)).translate(_MODULE_TO_GREY)
-    # Grey 'L', not 1-bit: reportlab widens any other mode to RGB, three times the bytes.
-    image = Image.frombytes("L", (len(matrix), len(matrix)), pixels)
-    size = len(matrix) * PIXELS_PER_MODULE
-    # An ImageReader, not the PIL image: reportlab names a bare PIL image by its repr (its
-    # address), which a later image can reuse; an ImageReader is named by a digest of its pixels.
-    return ImageReader(image.resize((size, size), Image.Resampling.NEAREST))
+def _draw_qr(canvas: Canvas, coupon: SheetCoupon, x: float, y: float, size: float) -> None:
+    """The symbol in a square of `size` at (x, y), its quiet zone included (white paper)."""
+    side, modules = print_modules(coupon.public_url, coupon.token)
+    module = size / (side + 2 * BORDER)
+    # In module units, rows downwards from the symbol's top left corner: small integers, few bytes.
+    top = y + size - BORDER * module
+    canvas.addLiteral(f"q 0 g {module:.4f} 0 0 {-module:.4f} {x + BORDER * module:.3f} {top:.3f} cm\n"
+                      f"{_path(side, modules)}f Q")
+
+
+# Formatting each run of each symbol is what drawing 100,000 of them would cost most (~800 runs a
+# symbol, ~2 ms in Python). A row is read in pieces of 8 modules instead (split in C by a struct),
+# and each piece's rectangles are formatted once per place and pattern (at most 57 × 8 × 256 for
+# version 10), then only looked up. A run that crosses two pieces is two rectangles of one fill.
+_PIECE = 8
+
+
+def _path(side: int, modules: bytes) -> str:
+    pieces, places, cached = _pieces(side)
+    keys = pieces.unpack(modules)
+    try:
+        return "".join(map(dict.get, cached, keys))
+    except TypeError:  # a piece not seen at its place yet (None): format it
+        return "".join(found if found is not None else _format_piece(place, key, into)
+                       for found, place, key, into in zip(map(dict.get, cached, keys), places, keys, cached,
+                                                          strict=True))
+
+
+@functools.cache
+def _pieces(side: int) -> tuple[struct.Struct, list[tuple[int, int]], list[dict[bytes, str]]]:
+    widths = [min(_PIECE, side - column) for column in range(0, side, _PIECE)]
+    places = [(row, column) for row in range(side) for column in range(0, side, _PIECE)]
+    return struct.Struct("".join(f"{w}s" for w in widths) * side), places, [{} for _ in places]
+
+
+def _format_piece(place: tuple[int, int], piece: bytes, into: dict[bytes, str]) -> str:
+    row, column = place
+    into[piece] = path = "".join(f"{column + run.start()} {row} {run.end() - run.start()} 1 re\n"
+                                 for run in _DARK_RUN.finditer(piece))
+    return path
 
 
 def _define_offer_form(canvas: Canvas, header: SheetHeader, cell_w: float,

@@ -17,7 +17,7 @@ from ..db import outages
 from ..metrics.queues import record_queue_depths_now_and_then
 from ..retention import purge_due
 from .batches import work, worker_name
-from .sheets import draw_pending_sheets
+from .print_runs import draw_pending_sheets
 
 log = logging.getLogger("exchange.batches")
 IDLE_SECONDS = 1.0

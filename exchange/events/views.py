@@ -76,8 +76,10 @@ def batch_done(session: Session, batch) -> None:
 def sheet_ready(session: Session, batch) -> None:
     from ..coupons.schemas import BatchSchema
 
+    urls = f"/api/v1/coupon-batches/{batch.id}"
     emit(session, batch.distributor_id, "sheet.ready",
-         {"batch": _dump(BatchSchema, batch), "sheet_url": f"/api/v1/coupon-batches/{batch.id}/sheet.pdf"})
+         {"batch": _dump(BatchSchema, batch), "sheet_url": f"{urls}/sheet.pdf", "sheets_url": f"{urls}/sheets",
+          "zip_url": f"{urls}/sheets.zip"})
 
 
 def settlement_closed(session: Session, settlement, rows: list[dict]) -> None:

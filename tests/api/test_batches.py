@@ -126,15 +126,14 @@ def test_a_small_batch_prints_at_once(api, world, tmp_path):
     assert _pdf_pages(r.data, tmp_path) == 2
 
 
-def test_a_large_batch_is_drawn_in_the_background(api, app, world, tmp_path, monkeypatch):
-    from exchange.coupons import sheets
+def test_a_large_batch_is_drawn_in_the_background(api, world, tmp_path, monkeypatch):
+    from exchange.coupons import print_runs, sheets
 
     monkeypatch.setattr(sheets, "INLINE_LIMIT", 10)
-    monkeypatch.setitem(app.config, "SHEET_DIR", str(tmp_path / "sheets"))
     batch_id = create(api, world, 25).get_json()["id"]
     batches.work("worker-a")
     first = api.get(f"/api/v1/coupon-batches/{batch_id}/sheet.pdf", world.stroller.key)
     assert first.status_code == 202 and first.headers["Retry-After"] and first.get_json()["status"] == "preparing"
-    assert sheets.draw_pending_sheets("worker-a") == 1
+    assert print_runs.draw_pending_sheets("worker-a") == 1  # one part
     ready = api.get(f"/api/v1/coupon-batches/{batch_id}/sheet.pdf", world.stroller.key)
     assert ready.status_code == 200 and _pdf_pages(ready.data, tmp_path) == 3

@@ -123,20 +123,20 @@ def test_keys_and_tills_tell_their_merchant(api, world):
     assert (paired[0]["data"]["status"], unpaired[0]["data"]["status"]) == ("paired", "unpaired")
 
 
-def test_a_finished_batch_and_its_sheet_tell_the_distributor(api, app, world, tmp_path, monkeypatch):
-    from exchange.coupons import batches, sheets
+def test_a_finished_batch_and_its_sheet_tell_the_distributor(api, world, monkeypatch):
+    from exchange.coupons import batches, print_runs, sheets
 
     monkeypatch.setattr(sheets, "INLINE_LIMIT", 2)
-    monkeypatch.setitem(app.config, "SHEET_DIR", str(tmp_path))
     batch = api.post(f"/api/v1/offers/{world.offer['id']}/coupon-batches", world.stroller.key,
                      json={"count": 3}).get_json()
     batches.work("worker-a")
     assert api.get(f"/api/v1/coupon-batches/{batch['id']}/sheet.pdf", world.stroller.key).status_code == 202
-    sheets.draw_pending_sheets("worker-a")
+    print_runs.draw_pending_sheets("worker-a")
     events = feed(api, world.stroller)
     [done], [ready] = of_type(events, "batch.done"), of_type(events, "sheet.ready")
     assert done["data"]["id"] == batch["id"] and done["data"]["status"] == "done"
     assert ready["data"]["sheet_url"] == f"/api/v1/coupon-batches/{batch['id']}/sheet.pdf"
+    assert ready["data"]["zip_url"] == f"/api/v1/coupon-batches/{batch['id']}/sheets.zip"
 
 
 def test_a_closed_month_tells_each_merchant_its_net_position(month, api):  # noqa: F811

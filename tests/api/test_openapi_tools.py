@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 NODE_BIN = ROOT / "node_modules" / ".bin"
 CONFIGS = ROOT / "tests" / "openapi"
-FILE_TYPES = {"text/csv", "application/pdf", "image/png", "image/svg+xml",
+FILE_TYPES = {"text/csv", "application/pdf", "application/zip", "image/png", "image/svg+xml",
               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 # No telemetry, no update checks: the tools run offline, in CI too.
 QUIET = {"REDOCLY_TELEMETRY": "off", "REDOCLY_SUPPRESS_UPDATE_NOTICE": "true", "CI": "true",

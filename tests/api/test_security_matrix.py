@@ -116,6 +116,7 @@ def objects(api, app, world, monkeypatch):
         "merchant_id": world.maternity.id, "key_id": keys[0]["id"],
         "token": coupons[1]["payload"], "period": str(this_month), "dispute_id": dispute.get_json()["id"],
         "till_id": till["till_id"], "endpoint_id": endpoint["id"], "delivery_id": delivery["id"],
+        "number": 1,  # a part of the batch's printable sheets
     }
 
 
