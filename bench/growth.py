@@ -38,7 +38,7 @@ from bench.growth_world import coupon_shape, terminal_key
 LARGE = int(os.environ.get("EXCHANGE_BENCH_GROWTH_SIZE", "10000000"))
 SMALL = 10_000
 ROUNDS = 4
-REQUESTS = 400   # per path, size and round (the small database has 2,500 spare coupons)
+REQUESTS = 300   # per path, size and round (the small database has 2,500 spare coupons)
 CLIENTS = 8
 PATHS = ("verify", "redeem", "page")
 
@@ -109,15 +109,28 @@ def _load(port: int, requests: list) -> tuple[float, list[float], int]:
     return len(latencies) / (time.perf_counter() - began), latencies, failures[0]
 
 
-def _measure(servers: dict, work: dict) -> dict:
-    samples = {size: {p: {"latencies": [], "seconds": 0.0, "failures": 0} for p in PATHS} for size in servers}
+def _worker_cpu_s(master_pid: int) -> float:
+    """CPU seconds (user + system) the gunicorn master's workers have used so far."""
+    ticks = 0
+    for task in Path(f"/proc/{master_pid}/task").glob("*/children"):
+        for pid in task.read_text().split():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(servers: dict, work: dict, masters: dict) -> dict:
+    samples = {size: {p: {"latencies": [], "seconds": 0.0, "failures": 0, "cpu": 0.0} for p in PATHS}
+               for size in servers}
     for round_no in range(ROUNDS):
         order = list(servers) if round_no % 2 == 0 else list(servers)[::-1]
         for path in PATHS:
             for size in order:
                 batch = work[size][path][round_no * REQUESTS:(round_no + 1) * REQUESTS]
+                cpu = _worker_cpu_s(masters[size])
                 rps, latencies, failures = _load(servers[size], batch)
                 s = samples[size][path]
+                s["cpu"] += _worker_cpu_s(masters[size]) - cpu
                 s["latencies"] += latencies
                 s["seconds"] += len(latencies) / rps
                 s["failures"] += failures
@@ -127,7 +140,8 @@ def _measure(servers: dict, work: dict) -> dict:
         for path, s in by_path.items():
             stats = summary_ms(s["latencies"])
             out[size][path] = {"rps": round(len(s["latencies"]) / s["seconds"], 1), "p50_ms": stats["median_ms"],
-                               "p99_ms": stats["p99_ms"], "n": stats["n"], "failures": s["failures"]}
+                               "p99_ms": stats["p99_ms"], "n": stats["n"], "failures": s["failures"],
+                               "worker_cpu_ms": round(s["cpu"] * 1000 / stats["n"], 2)}
     return out
 
 
@@ -140,7 +154,7 @@ def run(rebuild: bool | None = None) -> dict:
         url, meta = ensure(n, rebuild=again)
         built[n] = {"url": url, "meta": meta}
     labels = {SMALL: "small", LARGE: "large"}
-    procs, servers, work = [], {}, {}
+    procs, servers, work, masters = [], {}, {}, {}
     try:
         for n, b in built.items():
             tmp = Path(tempfile.mkdtemp())
@@ -158,22 +172,30 @@ def run(rebuild: bool | None = None) -> dict:
                                         EXCHANGE_REDEMPTION_IP_RATE_LIMIT="off")
             procs.append(proc)
             servers[labels[n]] = int(server.url.rsplit(":", 1)[1])
-        results = _measure(servers, work)
+            masters[labels[n]] = proc.pid
+        results = _measure(servers, work, masters)
     finally:
         for proc in procs:
             stop_server(proc)
-    ratios = {p: {"p50": round(results["large"][p]["p50_ms"] / results["small"][p]["p50_ms"], 3),
+    ratios = {p: {"cpu": round(results["large"][p]["worker_cpu_ms"] / results["small"][p]["worker_cpu_ms"], 3),
+                  "p50": round(results["large"][p]["p50_ms"] / results["small"][p]["p50_ms"], 3),
                   "p99": round(results["large"][p]["p99_ms"] / results["small"][p]["p99_ms"], 3),
                   "rps": round(results["large"][p]["rps"] / results["small"][p]["rps"], 3)} for p in PATHS}
     print(json.dumps({"results": results, "ratios": ratios}), flush=True)
     plans = _plans(built[LARGE])
+    # The database's side of the cost, free of the machine's noise: buffers each path touches.
+    small_plans = _plans(built[SMALL])
+    buffers = {size: {p: sum(st["shared_hit"] + st["shared_read"] for st in sts) for p, sts in ps.items()}
+               for size, ps in (("small", small_plans), ("large", plans))}
+    for p in PATHS:
+        ratios[p]["buffers"] = round(buffers["large"][p] / buffers["small"][p], 3)
     scanned = {p: [s["statement"] for s in statements if s["seq_scans_on_big_tables"]]
                for p, statements in plans.items()}
     out = {"sizes": {"small": _size(built[SMALL]), "large": _size(built[LARGE])}, "rounds": ROUNDS,
            "requests_per_round": REQUESTS, "clients": CLIENTS, "workers": 2, "results": results, "ratios": ratios,
            "goal": "large ÷ small ≤ 1.2 in p50 and in requests/s, no sequential scan of a big table",
-           "plans": plans, "seq_scans": scanned}
-    print(json.dumps({"seq_scans": scanned}), flush=True)
+           "plans": plans, "buffers": buffers, "seq_scans": scanned}
+    print(json.dumps({"buffers": buffers, "ratios": ratios, "seq_scans": scanned}), flush=True)
     assert not any(scanned.values()), f"sequential scans of big tables: {scanned}"
     return out
 
