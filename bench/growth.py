@@ -14,7 +14,9 @@ Every request names a different coupon, drawn at random over the whole table: sp
 redeemed) coupons for verify and then redeem, any coupon for the customer page.
 Afterwards every statement of one request of each path is run again under
 EXPLAIN (ANALYZE, BUFFERS) on the large database, and the benchmark fails if any plan has a
-sequential scan of a big table.
+sequential scan of a big table. Beside latency and throughput, which this shared machine makes
+noisy, two steadier figures per path and size: the CPU time the gunicorn workers spend per
+request, and the PostgreSQL buffers one request's statements touch.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ code; a quarter are never redeemed (the spare coupons the benchmark redeems), a 
 two-use and redeemed twice, the rest redeemed once, one to fourteen days after issue. Each
 redemption has its ledger transaction and two entries, and its audit event; the last 30 days'
 redemptions keep their two events, and the last 48 hours' their idempotency records (what the
-retention rules leave on a live server).
+retention rules leave on a live server; event ids are time-ordered like the app's ULIDs, in hex).
 
 The coupons are signed by two processes and loaded with COPY; the rows derived from them
 (redemptions, ledger, audit, events) are written by INSERT … SELECT on the server. The big
