@@ -6,7 +6,7 @@ import sys
 from bench import report
 from bench.common import peak_rss_mb, reset_peak_rss, save
 
-ALL = ["suggestions", "issuance", "qr_images", "prints", "redemption", "webhooks", "settlement"]
+ALL = ["suggestions", "issuance", "qr_images", "prints", "redemption", "webhooks", "settlement", "growth"]
 
 names = [a for a in sys.argv[1:] if not a.startswith("-")] or ALL
 for name in names:
