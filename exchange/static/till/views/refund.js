@@ -102,6 +102,8 @@ async function queueRefund(ctx, amount, reason, item) {
   $("refund-left").textContent = formatFen(left(ctx));
   $("refund-form").hidden = true;
   $("refund-result").hidden = false;
+  // data-i18n too: a switch of language keeps it the pending title, never the done one.
+  $("refund-result-title").dataset.i18n = "refund_pending_title";
   $("refund-result-title").textContent = t("refund_pending_title");
   $("refund-result-title").className = "pending";
   $("refund-result-text").textContent = t("refund_pending", { amount: formatFen(amount) });
@@ -117,6 +119,7 @@ function showResult(ctx, reversal) {
   $("refund-left").textContent = formatFen(left(ctx));
   $("refund-form").hidden = true;
   $("refund-result").hidden = false;
+  $("refund-result-title").dataset.i18n = "refund_done_title";
   $("refund-result-title").textContent = t("refund_done_title");
   $("refund-result-title").className = "ok";
   $("refund-pending-note").hidden = true;
