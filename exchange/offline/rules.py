@@ -1,4 +1,4 @@
-"""The offline rules the exchange applies at sync, pure: how old an offline redemption may be,
+"""The offline rules the exchange applies at sync, pure: how old an offline redemption or refund may be,
 and the coupon ids a catalog lists, as ranges."""
 
 from __future__ import annotations
@@ -9,15 +9,16 @@ from datetime import datetime, timedelta
 from ..errors import DomainError
 
 
-def check_offline_at(offline_at: datetime, now: datetime, *, window: timedelta, skew: timedelta) -> None:
-    """A till's time of an offline redemption: within `window` before `now`, and not in the
-    future (beyond `skew`, what a till's clock may be fast by)."""
+def check_offline_at(offline_at: datetime, now: datetime, *, window: timedelta, skew: timedelta,
+                     what: str = "redemption") -> None:
+    """A till's time of an offline redemption (or refund: `what`): within `window` before `now`,
+    and not in the future (beyond `skew`, what a till's clock may be fast by)."""
     if offline_at > now + skew:
-        raise DomainError("The offline redemption's time (offline_at) is in the future; check the till's clock.",
+        raise DomainError(f"The offline {what}'s time (offline_at) is in the future; check the till's clock.",
                           code="offline_at_in_future", status=422, offline_at=offline_at.isoformat())
     if offline_at < now - window:
         hours = int(window.total_seconds() // 3600)
-        raise DomainError(f"This offline redemption is older than {hours} hours: the exchange no longer "
+        raise DomainError(f"This offline {what} is older than {hours} hours: the exchange no longer "
                           "accepts it.", code="offline_at_too_old", status=422, window_hours=hours)
 
 

@@ -20,10 +20,11 @@ from .limits import limits_of
 from .rules import check_offline_at
 
 
-def check_time(offline_at: datetime | None) -> None:
+def check_time(offline_at: datetime | None, what: str = "redemption") -> None:
+    """The one check of a synced offline redemption's or refund's `offline_at` (see `rules`)."""
     if offline_at is not None:
         check_offline_at(offline_at, clock.now(), window=current_app.config["OFFLINE_WINDOW"],
-                         skew=current_app.config["OFFLINE_CLOCK_SKEW"])
+                         skew=current_app.config["OFFLINE_CLOCK_SKEW"], what=what)
 
 
 def double_spend() -> DomainError:

@@ -83,6 +83,9 @@ class Reversal(Base):
     use_restored: Mapped[bool]
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"))
     reversed_at: Mapped[datetime]
+    # A till's own time of a refund it took offline and synced later; its ledger posting and
+    # period follow `reversed_at`, the exchange's acceptance, as a redemption's do.
+    offline_at: Mapped[datetime | None]
 
 
 class PartnershipMonth(Base):

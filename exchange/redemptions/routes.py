@@ -106,8 +106,11 @@ class Reversals(MethodView):
     @blp.doc(parameters=[IDEMPOTENCY_HEADER])
     def post(self, body, redemption_id):
         """Refund all or part of a redeemed order (requires `Idempotency-Key`): the commission is
-        clawed back pro rata; a full refund within the offer's window gives the use back."""
+        clawed back pro rata; a full refund within the offer's window gives the use back. A till
+        syncing a refund it took offline sends `offline_at` (`offline_at_too_old` /
+        `offline_at_in_future`, 422)."""
         principal = current_principal()
         return run_idempotently(
             principal.merchant_id, {**body, "redemption_id": redemption_id}, 201, _REVERSAL.dump,
-            lambda once: services.reverse(principal, redemption_id, body["refund_amount"], body["reason"], once))
+            lambda once: services.reverse(principal, redemption_id, body["refund_amount"], body["reason"], once,
+                                          body["offline_at"]))

@@ -95,6 +95,9 @@ class DistributorRedemptionSchema(ma.Schema):
 class ReversalCreateSchema(StrictSchema):
     refund_amount = Amount(required=True)
     reason = Text(max_length=200, required=True)
+    offline_at = AwareDateTime(load_default=None, metadata={
+        "description": "a till's own time of a refund it took offline, sent when it syncs: within the "
+                       "offline window (72 h by default) and not in the future"})
 
 
 class ReversalSchema(ma.Schema):
@@ -105,7 +108,9 @@ class ReversalSchema(ma.Schema):
     cofunding_returned = Fen()
     reason = ma.fields.String()
     use_restored = ma.fields.Boolean()
-    reversed_at = ma.fields.DateTime()
+    reversed_at = ma.fields.DateTime(metadata={"description": "when the exchange accepted it (its period)"})
+    offline_at = ma.fields.DateTime(allow_none=True, metadata={
+        "description": "the till's time, for a refund taken offline and synced later"})
 
 
 class RedemptionQuerySchema(StrictSchema):

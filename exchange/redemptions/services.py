@@ -11,20 +11,20 @@ from ..coupons.models import Coupon
 from ..db.idempotency import Once
 from ..db.statements import pipelined
 from ..db.unit_of_work import unit_of_work
-from ..errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
+from ..errors import DomainError, Forbidden, NotFound, Unprocessable
 from ..events import views as events
 from ..extensions import db
 from ..http.auth import Principal
 from ..ledger import postings
 from ..ledger.services import hold_for_posting, post
-from ..money import apply_bps, format_money
+from ..money import apply_bps
 from ..offers.models import Offer
 from ..offers.pricing import full_discount
 from ..offline import sync
 from . import store
 from .checks import Till, assess, budget_exhausted, cap_reached, customer_limit_reached, refuse, settlement_month
 from .models import Redemption, Reversal
-from .pricing import clawback_for
+from .pricing import check_refund, clawback_for
 from .scanning import coupon_reference
 
 # What a refusal's problem carries that a till can use, also in verify's answer.
@@ -185,19 +185,19 @@ def visible_redemption(principal: Principal, redemption_id: int, *, lock: bool =
     return r
 
 
-def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason: str, once: Once) -> str:
+def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason: str, once: Once,
+            offline_at: datetime | None = None) -> str:
+    """Refund (part of) a redemption. `offline_at`: a refund a till took offline, synced now,
+    checked against the same window as an offline redemption; booked at the exchange's time."""
+    sync.check_time(offline_at, "refund")
     with unit_of_work(once=once, holds=[hold_for_posting]) as uow:
         session = uow.session
         at = clock.now()
         r = visible_redemption(principal, redemption_id, lock=True)
         if principal.merchant_id != r.owner_id:
             raise NotFound("No such redemption.")  # the distributor sees it but cannot refund it
-        if r.refunded_amount >= r.paid_amount:
-            raise Conflict("This redemption has already been fully reversed.", code="already_reversed")
-        left = r.paid_amount - r.refunded_amount
-        if refund_amount > left:
-            raise Unprocessable(f"At most {format_money(left, r.currency)} can still be refunded on this "
-                                "redemption.", code="refund_exceeds_paid", refundable=left, currency=r.currency)
+        check_refund(paid=r.paid_amount, refunded_so_far=r.refunded_amount, refund=refund_amount,
+                     currency=r.currency)
         clawback = clawback_for(commission=r.commission_amount, clawed_so_far=r.commission_clawed_back,
                                 paid=r.paid_amount, refunded_so_far=r.refunded_amount, refund=refund_amount)
         returned = clawback_for(commission=r.cofunding_amount, clawed_so_far=r.cofunding_returned,
@@ -210,7 +210,7 @@ def reverse(principal: Principal, redemption_id: int, refund_amount: int, reason
         reversal = Reversal(redemption_id=r.id, refund_amount=refund_amount, commission_clawback=clawback,
                             cofunding_returned=returned,
                             reason=reason, use_restored=restore, store_id=principal.store_id or r.store_id,
-                            reversed_at=at)
+                            reversed_at=at, offline_at=offline_at)
         session.add(reversal)
         session.flush()
         if restore:

@@ -89,6 +89,7 @@ class DayRefundSchema(ma.Schema):
     reason = ma.fields.String(attribute="reversal.reason")
     use_restored = ma.fields.Boolean(attribute="reversal.use_restored")
     reversed_at = ma.fields.DateTime(attribute="reversal.reversed_at")
+    offline_at = ma.fields.DateTime(attribute="reversal.offline_at", allow_none=True)
 
 
 class DayTotalsSchema(ma.Schema):

@@ -187,3 +187,69 @@ def test_an_offline_redemption_from_a_closed_month_is_booked_in_the_month_it_was
     november = api.get("/api/v1/redemptions", month.maternity.key,
                        query_string={"from": "2026-11-01T00:00:00+08:00"}).get_json()["items"]
     assert [r["id"] for r in november] == [body["id"]]
+
+
+def _refund(api, key, redemption_id, amount, offline_at=None, idempotency_key=None):
+    body = {"refund_amount": amount, "reason": "退货"}
+    if offline_at is not None:
+        body["offline_at"] = offline_at.isoformat()
+    return api.post(f"/api/v1/redemptions/{redemption_id}/reversals", key,
+                    headers={"Idempotency-Key": idempotency_key or str(uuid.uuid4())}, json=body)
+
+
+def test_a_refund_taken_offline_keeps_the_tills_time_and_is_booked_at_the_exchanges(api, world):
+    [coupon] = _coupons(api, world)
+    key = world.maternity.terminal_key
+    redemption = _sync(api, key, coupon, clock.now() - timedelta(hours=2)).get_json()
+    offline_at = clock.now() - timedelta(hours=1)
+    r = _refund(api, key, redemption["id"], 5000, offline_at)
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert datetime.fromisoformat(body["offline_at"]) == offline_at
+    assert datetime.fromisoformat(body["reversed_at"]) > offline_at and body["refund_amount"] == 5000
+    # The same key again (a retried sync): the same refund, once.
+    kept = str(uuid.uuid4())
+    again = [_refund(api, key, redemption["id"], 2000, offline_at, idempotency_key=kept) for _ in range(2)]
+    assert [a.status_code for a in again] == [201, 201] and again[0].get_json() == again[1].get_json()
+    day = api.get("/api/v1/till/day", key).get_json()
+    [listed] = [x for x in day["refunds"] if x["id"] == body["id"]]
+    assert listed["offline_at"] == body["offline_at"]
+    online = _refund(api, key, redemption["id"], 1000).get_json()
+    assert online["offline_at"] is None
+    assert api.get(f"/api/v1/redemptions/{redemption['id']}", key).get_json()["refunded_amount"] == 8000
+
+
+def test_an_offline_refunds_time_older_than_the_window_or_in_the_future_is_refused_and_nothing_written(api, world,
+                                                                                                       app):
+    [coupon] = _coupons(api, world)
+    key = world.maternity.terminal_key
+    redemption = _sync(api, key, coupon, clock.now() - timedelta(hours=1)).get_json()
+    too_old = clock.now() - app.config["OFFLINE_WINDOW"] - timedelta(minutes=1)
+    problem = assert_problem(_refund(api, key, redemption["id"], 5000, too_old), 422, "offline_at_too_old")
+    assert "offline refund" in problem["detail"]
+    future = clock.now() + app.config["OFFLINE_CLOCK_SKEW"] + timedelta(minutes=1)
+    assert_problem(_refund(api, key, redemption["id"], 5000, future), 422, "offline_at_in_future")
+    assert api.get(f"/api/v1/redemptions/{redemption['id']}", key).get_json()["refunded_amount"] == 0
+    # Still never more than what is left to refund.
+    assert_problem(_refund(api, key, redemption["id"], 22001, clock.now()), 422, "refund_exceeds_paid")
+    assert _refund(api, key, redemption["id"], 22000, clock.now() - timedelta(hours=71)).status_code == 201
+
+
+def test_an_offline_refund_of_a_closed_months_sale_is_booked_when_the_exchange_accepts_it(api, month):
+    at("2026-10-20T10:00:00+08:00")
+    offer = month.offers[month.maternity.id]
+    [coupon] = api.post(f"/api/v1/offers/{offer['id']}/coupons", month.stroller.key,
+                        json={"count": 1}).get_json()["items"]
+    sold = _sync(api, month.maternity.terminal_key, coupon, datetime.fromisoformat("2026-10-20T09:30:00+08:00"))
+    assert sold.status_code == 201, sold.get_json()
+    at("2026-11-01T01:00:00+08:00")
+    assert month.close("2026-10").status_code in (200, 201)
+    october = month.statement(month.maternity, "2026-10")
+    # Refunded offline half an hour before October ended, synced an hour into November.
+    r = _refund(api, month.maternity.terminal_key, sold.get_json()["id"], 5000,
+                datetime.fromisoformat("2026-10-31T23:30:00+08:00"))
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert datetime.fromisoformat(body["offline_at"]) == datetime.fromisoformat("2026-10-31T23:30:00+08:00")
+    assert datetime.fromisoformat(body["reversed_at"]) >= datetime.fromisoformat("2026-11-01T01:00:00+08:00")
+    assert month.statement(month.maternity, "2026-10") == october

@@ -58,7 +58,8 @@ class Till:
         self.context = browser.new_context(**PHONE)
         self.watched = watch(self.context, server.url)
         self.page = self.watched.page
-        self.posts: list[dict] = []
+        self.posts: list[dict] = []   # redemptions and refunds, in the order sent
+        self.refunds: list[dict] = []
         self.context.on("request", self._seen)
         pair_by_typing(self.page, server, merchant)
         self.wait_for_offline_data()
@@ -67,6 +68,10 @@ class Till:
 
     def _seen(self, request):
         if request.method == "POST" and request.url.endswith("/api/v1/redemptions"):
+            self.posts.append({"key": request.headers.get("idempotency-key"), "body": json.loads(request.post_data)})
+        elif request.method == "POST" and request.url.endswith("/reversals"):
+            self.refunds.append({"key": request.headers.get("idempotency-key"), "body": json.loads(request.post_data),
+                                 "url": request.url})
             self.posts.append({"key": request.headers.get("idempotency-key"), "body": json.loads(request.post_data)})
 
     def wait_for_offline_data(self, after: str | None = None):
@@ -96,6 +101,20 @@ class Till:
         receipt = self.page.inner_text("#view-receipt")
         assert "已离线记录 · 待同步" in receipt and "核销成功" not in receipt and "待同步（未确认）" in receipt
         return receipt
+
+    def refund_offline(self, amount: str):
+        """From the receipt on screen: refund `amount` yuan with no network; kept, never confirmed."""
+        page = self.page
+        page.click("#receipt-refund")
+        page.wait_for_selector("#view-refund:not([hidden])")
+        page.fill("#refund-amount", amount)
+        page.click("#view-refund [data-reason=reason_partial]")
+        assert "离线退款" in page.inner_text("#refund-button")
+        page.click("#refund-button")
+        page.wait_for_selector("#refund-result:not([hidden])")
+        result = page.inner_text("#refund-result")
+        assert "退款已离线记录 · 待同步" in result and "退款成功" not in result, result
+        return result
 
     def queue(self):
         return self.page.evaluate(QUEUE)
@@ -167,11 +186,16 @@ def test_one_coupon_taken_offline_at_two_tills_is_accepted_once_and_the_other_is
     second.offline()
     first.take_offline(coupon, "250")
     second.take_offline(coupon, "300")
-    [late] = second.queue()
+    # The second till also refunds part of it, offline: queued after it, sent only if it is accepted.
+    second.refund_offline("20")
+    second.page.click("#refund-done")
+    late, refund = second.queue()
+    assert refund["redemptionKey"] == late["key"]
     first.offline(False)
     first.wait_for_queue(["synced"])
     second.offline(False)
-    second.wait_for_queue(["refused"])
+    second.wait_for_queue(["refused", "dropped"])
+    assert second.refunds == [] and [p["key"] for p in second.posts] == [late["key"]]
     page = second.page
     page.wait_for_selector("#queue-status.is-refused")
     assert "1 笔离线核销被交易所拒绝" in page.inner_text("#queue-status")
@@ -180,6 +204,9 @@ def test_one_coupon_taken_offline_at_two_tills_is_accepted_once_and_the_other_is
     item = page.inner_text("#offline-items li[data-state=refused]")
     for expected in ("冲突", "重复使用", late["orderRef"], "¥270.00"):
         assert expected in item, (expected, item)
+    dropped = page.inner_text("#offline-items li[data-kind=refund][data-state=dropped]")
+    for expected in ("已作废", "所退的离线核销被交易所拒绝", late["orderRef"], "-¥20.00"):
+        assert expected in dropped, (expected, dropped)
     screenshot(page, tmp_path, "15-offline-conflict")
     report = ok(server.request("GET", "/api/v1/offline-conflicts", key=shop["maternity"]["key"]), 200)["items"]
     mine = [c for c in report if c["idempotency_key"] == late["key"]]
@@ -236,6 +263,82 @@ def _kid(coupon) -> str:
 
     part = coupon["payload"].split(".")[0]
     return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))["kid"]
+
+
+def test_a_refund_of_a_redemption_taken_offline_waits_for_it_and_both_sync_once_in_order(server, shop, browser):
+    [coupon] = issue(server, shop["stroller"], shop["offer"])
+    till = Till(browser, server, shop["maternity"])
+    page = till.page
+    till.offline()
+    till.take_offline(coupon)          # ¥250 order, ¥30 off: the customer pays ¥220
+    result = till.refund_offline("50")
+    assert "待退 ¥50.00" in result
+    page.click("#refund-done")
+    page.wait_for_selector("#view-receipt:not([hidden])")
+    # Never more than is left, counted here as the exchange counts it.
+    page.click("#receipt-refund")
+    page.wait_for_selector("#view-refund:not([hidden])")
+    assert "¥170.00" in page.inner_text("#refund-left")
+    page.fill("#refund-amount", "170.01")
+    page.click("#view-refund [data-reason=reason_partial]")
+    page.click("#refund-button")
+    assert "最多可退 ¥170.00" in page.inner_text("#refund-amount-error")
+    kept = till.queue()
+    assert [(i.get("kind"), i["state"]) for i in kept] == [(None, "pending"), ("refund", "pending")]
+    redemption, refund = kept
+    assert refund["redemptionKey"] == redemption["key"] and refund["amount"] == 5000
+    assert refund["key"] != redemption["key"] and refund["offlineAt"] >= redemption["offlineAt"]
+    page.reload()
+    page.wait_for_selector("#view-sale:not([hidden])")
+    assert "待同步 2 笔" in page.inner_text("#queue-status")
+    page.click("#tabs [data-view=today]")
+    page.wait_for_selector("#offline-list:not([hidden])")
+    pending = page.inner_text("#offline-items li[data-kind=refund]")
+    assert "-¥50.00" in pending and "待同步（未确认）" in pending, pending
+    assert till.queue() == kept and till.posts == []
+    till.offline(False)
+    till.wait_for_queue(["synced", "synced"])
+    # In order, each once, with its own key and the till's time; the refund of the exchange's redemption.
+    assert [p["key"] for p in till.posts] == [redemption["key"], refund["key"]]
+    synced = till.queue()
+    redemption_id = synced[0]["redemption"]["id"]
+    [sent] = till.refunds
+    assert sent["url"].endswith(f"/api/v1/redemptions/{redemption_id}/reversals")
+    assert sent["body"] == {"refund_amount": 5000, "reason": "部分退货", "offline_at": refund["offlineAt"]}
+    assert synced[1]["reversal"]["offline_at"] and synced[1]["reversal"]["refund_amount"] == 5000
+    r = ok(server.request("GET", f"/api/v1/redemptions/{redemption_id}", key=shop["maternity"]["key"]), 200)
+    assert r["refunded_amount"] == 5000 and r["status"] == "partially_reversed" and r["offline_at"]
+    page.click("#tabs [data-view=sale]")
+    page.click("#tabs [data-view=today]")
+    page.wait_for_selector("#offline-items li[data-kind=refund][data-state=synced]")
+    till.close()
+
+
+def test_a_refund_of_a_confirmed_redemption_is_queued_offline_then_synced(server, shop, browser):
+    [coupon] = issue(server, shop["stroller"], shop["offer"])
+    till = Till(browser, server, shop["maternity"])
+    page = till.page
+    till.check(coupon)
+    page.click("#redeem-button")
+    page.wait_for_selector("#view-receipt:not([hidden])")
+    assert "核销成功" in page.inner_text("#view-receipt")
+    redemption_id = int(page.inner_text("#receipt-id").lstrip("#"))
+    till.offline()
+    till.refund_offline("220")       # all the customer paid
+    [refund] = till.queue()
+    assert (refund["kind"], refund["state"], refund["redemptionId"], refund["amount"]) == \
+        ("refund", "pending", redemption_id, 22000)
+    page.click("#refund-done")
+    page.wait_for_selector("#view-receipt:not([hidden])")
+    assert page.is_hidden("#receipt-refund")     # nothing left to refund, even before the sync
+    before = len(till.refunds)
+    till.offline(False)
+    till.wait_for_queue(["synced"])
+    assert [p["key"] for p in till.refunds[before:]] == [refund["key"]]
+    assert till.refunds[-1]["body"]["offline_at"] == refund["offlineAt"]
+    r = ok(server.request("GET", f"/api/v1/redemptions/{redemption_id}", key=shop["maternity"]["key"]), 200)
+    assert r["refunded_amount"] == 22000 and r["status"] == "reversed" and r["offline_at"] is None
+    till.close()
 
 
 def test_a_coupon_of_a_retired_key_is_refused_offline_after_the_jwks_refresh(server, shop, browser):

@@ -104,6 +104,10 @@ test("the store's daily offline limits: count and discount", async () => {
   const old = [{ couponId: 10, state: "refused", offlineAt: at, discount: 3000 },
     { couponId: 12, state: "synced", offlineAt: new Date(NOW - 86400 * 1000).toISOString(), discount: 3000 }];
   assert.equal((await check(ok, { jwks, queue: old })).ok, true);
+  // Refunds queued today are not redemptions: they take neither a use nor the day's allowance.
+  const refunds = [{ kind: "refund", key: "f1", redemptionKey: "x", amount: 2000, offlineAt: at, state: "pending" },
+    { kind: "refund", key: "f2", redemptionId: 4, amount: 2000, offlineAt: at, state: "pending" }];
+  assert.equal((await check(ok, { jwks, queue: refunds })).ok, true);
 });
 
 function memoryDevice() {

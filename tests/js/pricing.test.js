@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { applyBps, priceOffer } from "../../exchange/static/till/pricing.js";
+import { applyBps, checkRefund, priceOffer } from "../../exchange/static/till/pricing.js";
 
-const { vectors } = JSON.parse(readFileSync(new URL("../vectors/pricing.json", import.meta.url), "utf8"));
+const { vectors, refunds } = JSON.parse(readFileSync(new URL("../vectors/pricing.json", import.meta.url), "utf8"));
 
 test("there are shared vectors, with half-fen cases", () => {
   assert.ok(vectors.length >= 25);
@@ -26,3 +26,15 @@ test("a basis-point share past 2^53 is still exact", () => {
   assert.equal(applyBps(1, 5000), 1);
   assert.equal(applyBps(3, 5000), 2);
 });
+
+// The refunds a till takes offline are checked as the exchange checks them: never beyond what is left.
+for (const vector of refunds) {
+  test(`refund vector: ${vector.name}`, () => {
+    let refundedSoFar = 0;
+    for (const [i, refund] of vector.refunds.entries()) {
+      const answer = checkRefund({ paid: vector.paid, refundedSoFar, refund });
+      assert.deepEqual(answer, vector.expected[i]);
+      if (!answer.refused) refundedSoFar += refund;
+    }
+  });
+}

@@ -11,6 +11,7 @@ import pytest
 
 from exchange.errors import DomainError
 from exchange.redemptions.checks import Loaded, Till, assess
+from exchange.redemptions.pricing import check_refund
 
 VECTORS = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "pricing.json").read_text())["vectors"]
 NOW = datetime(2026, 11, 10, 4, 0, tzinfo=UTC)
@@ -78,3 +79,27 @@ def test_the_exchange_prices_each_shared_vector_as_written(vector):
     else:
         a = assess(loaded, Till(7, 1), vector["order_amount"], at=NOW, zone="Asia/Shanghai")
         assert (a.discount, a.paid) == (expected["discount"], expected["payable"])
+
+
+REFUNDS = json.loads((Path(__file__).resolve().parents[1] / "vectors" / "pricing.json").read_text())["refunds"]
+
+
+def test_there_are_refund_vectors_with_an_overshoot_and_a_refund_after_the_full_one():
+    assert len(REFUNDS) >= 6
+    assert any(e.get("refused") == "refund_exceeds_paid" for v in REFUNDS for e in v["expected"])
+    assert any(e.get("refused") == "already_reversed" for v in REFUNDS for e in v["expected"])
+
+
+@pytest.mark.parametrize("vector", REFUNDS, ids=[v["name"] for v in REFUNDS])
+def test_the_exchange_takes_or_refuses_each_shared_refund_as_written(vector):
+    refunded = 0
+    for refund, expected in zip(vector["refunds"], vector["expected"], strict=True):
+        if "refused" in expected:
+            with pytest.raises(DomainError) as refused:
+                check_refund(paid=vector["paid"], refunded_so_far=refunded, refund=refund, currency="CNY")
+            assert refused.value.code == expected["refused"]
+            assert refused.value.extra.get("refundable", 0) == expected["refundable"]
+        else:
+            check_refund(paid=vector["paid"], refunded_so_far=refunded, refund=refund, currency="CNY")
+            refunded += refund
+            assert vector["paid"] - refunded == expected["left"]

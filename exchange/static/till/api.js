@@ -87,6 +87,11 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), key = () 
         offline_at: item.offlineAt },
       idempotencyKey: item.key,
     }),
+    // One queued offline refund, of the redemption the exchange accepted (its id), as the queue kept it.
+    syncRefund: (item) => call("POST", `/api/v1/redemptions/${Number(item.redemptionId)}/reversals`, {
+      body: { refund_amount: item.amount, reason: item.reason, offline_at: item.offlineAt },
+      idempotencyKey: item.key,
+    }),
     refund: (attempt, onRetry) => retried("POST", `/api/v1/redemptions/${Number(attempt.redemptionId)}/reversals`, {
       body: { refund_amount: attempt.amount, reason: attempt.reason }, idempotencyKey: attempt.key,
     }, onRetry),

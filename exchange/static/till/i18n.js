@@ -35,6 +35,7 @@ const PROBLEMS = new Set([
   "server_error", "validation_failed",
   "offline_needs_qr", "offline_no_catalog", "offline_pack_unsupported", "offline_coupon_unknown",
   "offline_double_spend", "offline_limit_reached", "offline_at_too_old", "offline_at_in_future",
+  "refund_of_refused_redemption",
 ]);
 
 // A problem+json (or a verify answer with valid: false) in plain words for the cashier.

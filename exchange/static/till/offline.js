@@ -68,6 +68,7 @@ export function shopDay(ms) {
 // or {refused: code, ...}. `queue`: what this till accepted offline already (any state).
 export async function assessOffline({ payload, orderAmount, catalog, jwks, queue = [], tillNow = Date.now(),
   subtle = globalThis.crypto.subtle }) {
+  queue = queue.filter((item) => item.kind !== "refund");   // only redemptions count here
   const coupon = readCoupon(payload);
   if (coupon?.kind === "code") return { refused: "offline_needs_qr" };
   if (!catalog || !jwks) return { refused: "offline_no_catalog" };

@@ -31,3 +31,13 @@ export function priceOffer(offer, orderAmount) {
   }
   return { discount, payable: orderAmount - discount };
 }
+
+// Whether a refund of `refund` fen can be taken on a redemption the customer paid `paid` for, of
+// which `refundedSoFar` was refunded (by the exchange, or queued here): {left} after it, or
+// {refused: code, refundable} as the exchange would refuse it (exchange/redemptions/pricing.py).
+export function checkRefund({ paid, refundedSoFar, refund }) {
+  if (refundedSoFar >= paid) return { refused: "already_reversed", refundable: 0 };
+  const refundable = paid - refundedSoFar;
+  if (refund > refundable) return { refused: "refund_exceeds_paid", refundable };
+  return { left: refundable - refund };
+}

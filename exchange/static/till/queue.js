@@ -6,7 +6,12 @@
 // nothing; a retried send carries the same key, so nothing is redeemed twice.
 //
 // States: "pending" (not yet known to the exchange), "synced" (the exchange accepted it:
-// `redemption`), "refused" (the exchange refused it: `problem`; a double spend is a conflict).
+// `redemption`, or for a refund `reversal`), "refused" (the exchange refused it: `problem`; a
+// double spend is a conflict), "dropped" (a refund of a redemption the exchange refused: never sent).
+//
+// A refund (`kind: "refund"`) is queued after what it refunds: a confirmed redemption
+// (`redemptionId`) or one still in this queue (`redemptionKey`). It is sent only once that
+// redemption was accepted — it then refunds the exchange's redemption — and dropped if it was refused.
 
 const BACKOFF_MS = [1000, 2000, 5000, 10000, 30000, 60000];
 const KEEP_MS = 7 * 24 * 3600 * 1000;   // settled items stay listed for a week
@@ -34,10 +39,33 @@ export function createQueue({ device, api, onChange = () => {}, setTimer = setTi
   // The oldest item still pending, looked up afresh each time: one taken meanwhile goes out too.
   const nextPending = () => items.find((i) => i.state === "pending");
 
+  // What a queued redemption's answer means for the refunds queued after it.
+  function settleRefundsOf(item) {
+    for (const refund of items.filter((i) => i.kind === "refund" && i.redemptionKey === item.key)) {
+      if (refund.state !== "pending") continue;
+      if (item.state === "synced") refund.redemptionId = item.redemption.id;
+      else Object.assign(refund, { state: "dropped", problem: { code: "refund_of_refused_redemption" } });
+    }
+  }
+
+  async function send(item) {
+    if (item.kind !== "refund") {
+      item.redemption = await api.sync(item);
+    } else {
+      item.reversal = await api.syncRefund(item);
+    }
+  }
+
   async function sendAll() {
     for (let item = nextPending(); item; item = nextPending()) {
+      if (item.kind === "refund" && !item.redemptionId) {
+        // Its redemption is neither confirmed nor in the queue any more: nothing to refund.
+        Object.assign(item, { state: "dropped", problem: { code: "refund_of_refused_redemption" } });
+        await save();
+        continue;
+      }
       try {
-        item.redemption = await api.sync(item);
+        await send(item);
         item.state = "synced";
         item.syncedAt = new Date(now()).toISOString();
       } catch (error) {
@@ -49,6 +77,7 @@ export function createQueue({ device, api, onChange = () => {}, setTimer = setTi
         item.state = "refused";
         item.problem = error.problem;
       }
+      settleRefundsOf(item);
       await save();
     }
     failures = 0;
@@ -64,6 +93,9 @@ export function createQueue({ device, api, onChange = () => {}, setTimer = setTi
   return {
     items: () => items,
     pending: () => items.filter((i) => i.state === "pending"),
+    // The refunds queued of a redemption (its id, or its key while it waits in the queue itself).
+    refundsOf: (target) => items.filter((i) => i.kind === "refund" && i.state !== "dropped" && i.state !== "refused"
+      && ((target.key && i.redemptionKey === target.key) || (target.id && i.redemptionId === target.id))),
     async add(item) {
       items.push({ ...item, state: "pending" });
       await save();

@@ -7,7 +7,8 @@ import { formatFen } from "../money.js";
 import { catalogAgeHours } from "../offline.js";
 
 function stateText(item) {
-  if (item.state === "synced") return t("state_synced", { id: item.redemption?.id ?? "" });
+  if (item.state === "synced") return t("state_synced", { id: item.redemption?.id ?? item.reversal?.id ?? "" });
+  if (item.state === "dropped") return `${t("state_dropped")}: ${problemMessage(item.problem)}`;
   if (item.state === "refused") {
     const conflict = item.problem?.code === "offline_double_spend" || item.problem?.code === "offline_limit_reached";
     return `${t(conflict ? "state_conflict" : "state_refused")}: ${problemMessage(item.problem)}`;
@@ -15,7 +16,20 @@ function stateText(item) {
   return t("state_pending");
 }
 
+// A queued refund: its amount off, the order it refunds, and its own state.
+function refundRow(item) {
+  return el("li", { className: `offline-item is-refund is-${item.state}`,
+    attrs: { "data-state": item.state, "data-key": item.key, "data-kind": "refund" } },
+  el("div", { className: "static" },
+    el("span", { text: shopTime(item.offlineAt, { date: false }) }),
+    el("span", { className: "mono", text: item.orderRef ?? `#${item.redemptionId}` }),
+    el("span", { className: "amount-cell", text: formatFen(-item.amount) }),
+    el("span", { className: "status", text: [t("refund_item"), item.code, item.reason].filter(Boolean).join(" · ") }),
+    el("span", { className: "state", text: stateText(item) })));
+}
+
 function row(item) {
+  if (item.kind === "refund") return refundRow(item);
   return el("li", { className: `offline-item is-${item.state}`, attrs: { "data-state": item.state, "data-key": item.key } },
     el("div", { className: "static" },
       el("span", { text: shopTime(item.offlineAt, { date: false }) }),

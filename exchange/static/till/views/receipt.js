@@ -2,11 +2,12 @@
 import { $, shopTime } from "../dom.js";
 import { t } from "../i18n.js";
 import { formatFen } from "../money.js";
+import { leftToRefund } from "./refund.js";
 
 let shown = null;  // {redemption, title} or, offline, {pending, title}
 
 // A redemption only this till knows of: the amounts to collect, never a "done" or a number.
-function fillPending() {
+function fillPending(ctx) {
   const p = shown.pending;
   $("receipt-title").textContent = t("receipt_pending_title");
   $("receipt-title").className = "pending";
@@ -19,14 +20,15 @@ function fillPending() {
   $("receipt-refunded").textContent = formatFen(0);
   $("receipt-time").textContent = shopTime(p.offlineAt);
   $("receipt-id").textContent = `${t("state_pending")} · ${p.orderRef}`;
-  $("receipt-refund").hidden = true;
+  // Refunded through the queue, after it (and only once the exchange accepted it).
+  $("receipt-refund").hidden = leftToRefund(ctx, shown) === 0;
 }
 
-function fill() {
+function fill(ctx) {
   $("receipt-title").textContent = t("receipt_title");
   $("receipt-title").className = "ok";
   $("receipt-pending").hidden = true;
-  if (shown.pending) return fillPending();
+  if (shown.pending) return fillPending(ctx);
   const r = shown.redemption;
   $("receipt-offer").textContent = shown.title ?? "";
   $("receipt-code").textContent = r.coupon_code;
@@ -36,7 +38,7 @@ function fill() {
   $("receipt-refunded").textContent = formatFen(r.refunded_amount ?? 0);
   $("receipt-time").textContent = shopTime(r.redeemed_at);
   $("receipt-id").textContent = `#${r.id}`;
-  $("receipt-refund").hidden = (r.refunded_amount ?? 0) >= r.paid_amount;
+  $("receipt-refund").hidden = leftToRefund(ctx, shown) === 0;
 }
 
 export function init(ctx) {
@@ -46,7 +48,7 @@ export function init(ctx) {
 
 export function enter(ctx, arg) {
   if (arg) shown = arg;
-  fill();
+  fill(ctx);
   if (arg?.announce !== false) {
     ctx.announce(shown.pending ? t("receipt_pending_announce", { paid: formatFen(shown.pending.payable) })
       : t("receipt_announce", { paid: formatFen(shown.redemption.paid_amount) }));
@@ -54,6 +56,6 @@ export function enter(ctx, arg) {
   $("receipt-title").focus();
 }
 
-export function relabel() {
-  if (shown) fill();
+export function relabel(ctx) {
+  if (shown) fill(ctx);
 }
