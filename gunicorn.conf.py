@@ -44,7 +44,7 @@ def when_ready(server):
 
     if beside.wanted():
         os.environ["EXCHANGE_WEBHOOK_WORKER"] = "0"
-        server.delivery_process = beside.DeliveryProcess(os.getcwd())
+        server.delivery_process = beside.DeliveryProcess()
         server.delivery_process.start()
 
 

@@ -17,23 +17,29 @@ import ctypes
 import logging
 import os
 import signal
-import subprocess
 import sys
 import threading
+import time
 
 log = logging.getLogger("exchange.webhooks")
 NICE = 10
 RESTART_SECONDS = 1.0
+POLL_SECONDS = 0.5
 PARENT = "EXCHANGE_DELIVERY_PARENT"
 _PR_SET_PDEATHSIG = 1
 
 
 class DeliveryProcess:
-    """`flask exchange deliver --beside-server`, kept running by a thread of gunicorn's master."""
+    """`flask exchange deliver --beside-server`, kept running by a thread of gunicorn's master.
 
-    def __init__(self, cwd: str) -> None:
-        self.cwd = cwd
-        self.proc: subprocess.Popen | None = None
+    Started with `posix_spawn`, not `subprocess`: a `Popen` in a thread of the master waits on a
+    pipe that the exec closes, and a worker the master forks meanwhile inherits that pipe and
+    holds it open for its whole life (the thread then never returns). The process is watched by
+    polling, as gunicorn's master reaps every child that exits (`waitpid(-1)`)."""
+
+    def __init__(self) -> None:
+        # It runs in the master's directory, with the master's environment.
+        self.pid: int | None = None
         self.stopping = threading.Event()
 
     def start(self) -> None:
@@ -41,24 +47,39 @@ class DeliveryProcess:
 
     def _keep_running(self) -> None:
         while not self.stopping.is_set():
-            self.proc = subprocess.Popen(
-                # coreutils' nice: lowered from its first instruction on (imports included).
-                ["nice", "-n", str(NICE), sys.executable, "-m", "flask", "--app", "wsgi",
-                 "exchange", "deliver", "--beside-server"],
-                cwd=self.cwd, env={**os.environ, PARENT: str(os.getpid())})
-            self.proc.wait()
+            # coreutils' nice: lowered from its first instruction on (imports included).
+            self.pid = os.posix_spawnp("nice", [
+                "nice", "-n", str(NICE), sys.executable, "-m", "flask", "--app", "wsgi",
+                "exchange", "deliver", "--beside-server"], {**os.environ, PARENT: str(os.getpid())})
+            while not _gone(self.pid):
+                self.stopping.wait(POLL_SECONDS)
             if not self.stopping.is_set():
-                log.warning("the delivery process exited (%s); starting it again", self.proc.returncode)
+                log.warning("the delivery process exited; starting it again")
                 self.stopping.wait(RESTART_SECONDS)
 
     def stop(self) -> None:
         self.stopping.set()
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        if self.pid is None or _gone(self.pid):
+            return
+        os.kill(self.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while not _gone(self.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not _gone(self.pid):
+            os.kill(self.pid, signal.SIGKILL)
+
+
+def _gone(pid: int) -> bool:
+    """Whether the process has exited: reaped (here or by gunicorn's master), or a zombie."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
 
 
 def settle_beside_server() -> None:
