@@ -131,12 +131,12 @@ def _draw(url: str, keys: str) -> dict:
 def _download_and_check(url: str, keys: str, batch_id: int, key: str, count: int) -> dict:
     """In a process of its own: GET sheets.zip through the app, streamed to a file; then check it."""
     from PIL import Image
-    from pyzbar.pyzbar import decode
     from sqlalchemy import select
 
     from exchange.coupons.models import Coupon
     from exchange.coupons.signing import read_token
     from exchange.extensions import db
+    from tests.qr_scan import qr_texts
 
     app = _app(url, keys)
     tmp = Path(tempfile.mkdtemp())
@@ -163,7 +163,7 @@ def _download_and_check(url: str, keys: str, batch_id: int, key: str, count: int
         (tmp / "part.pdf").write_bytes(archive.read(name))
         subprocess.run(["pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", "-singlefile", str(tmp / "part.pdf"),
                         str(tmp / "page")], check=True)
-        scanned += [symbol.data.decode() for symbol in decode(Image.open(tmp / "page.png"))]
+        scanned += qr_texts(Image.open(tmp / "page.png"))
     with app.app_context():
         for link in scanned:
             token = link.rsplit("/", 1)[-1]

@@ -7,6 +7,8 @@ validation) arrive as werkzeug exceptions; anything else is a 500 that leaks not
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 import marshmallow as ma
 from flask import Flask, Response, json
@@ -52,15 +54,13 @@ def problem_body(error: DomainError) -> dict:
 
 def problem(status: int, code: str, title: str, detail: str | None = None,
             headers: dict | None = None, retry_after: int | None = None, **extra) -> Response:
-    """`retry_after`: this answer's own wait. The rate limiter's after-request hook would raise
-    Retry-After to its limit's reset (an hour, for an hourly limit) on any answer of a limited
-    route; `web._security_headers` puts this one back."""
+    """`retry_after`: this answer's wait, in seconds, sent as Retry-After."""
     body = problem_document(status, code, title, detail, **extra)
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     if retry_after is not None:
-        response.headers["Retry-After"] = response.own_retry_after = str(retry_after)
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 
@@ -148,13 +148,20 @@ def _is_json_decode_failure(messages) -> bool:
 
 
 def _retry_after(error: HTTPException) -> dict:
-    limit = getattr(error, "limit", None)
+    """Seconds until the breached limit's window resets (read from the store only now, on a
+    refusal); its whole window when the store cannot say."""
     response = getattr(error, "response", None)
     if response is not None and response.headers.get("Retry-After"):
         return {"Retry-After": response.headers["Retry-After"]}
-    seconds = 60
-    if limit is not None:
-        seconds = int(limit.limit.get_expiry())
+    from ..extensions import limiter
+
+    breached, limit = limiter.current_limit, getattr(error, "limit", None)
+    seconds = int(limit.limit.get_expiry()) if limit is not None else 60
+    if breached is not None and breached.breached:
+        try:
+            seconds = min(seconds, max(1, math.ceil(breached.reset_at - time.time())))
+        except Exception:  # the store went away meanwhile: the whole window is a safe wait
+            log.warning("rate-limit store unreachable while refusing; Retry-After is the whole window")
     return {"Retry-After": str(seconds)}
 
 

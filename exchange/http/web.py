@@ -104,13 +104,6 @@ def _buffer_chunked_body() -> None:
 
 def _security_headers(response):
     headers = response.headers
-    own_wait = getattr(response, "own_retry_after", None)
-    if own_wait:
-        headers["Retry-After"] = own_wait  # not the rate limiter's (see `problems.problem`)
-    elif response.status_code not in (202, 429, 503):
-        # The rate limiter adds it to every answer; it means "wait" only on a refusal or a
-        # "not ready yet".
-        headers.pop("Retry-After", None)
     if response.status_code == 204:
         headers.pop("Content-Type", None)
     headers.setdefault("X-Content-Type-Options", "nosniff")

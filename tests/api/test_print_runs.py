@@ -8,13 +8,13 @@ from datetime import timedelta
 
 import pytest
 from PIL import Image
-from pyzbar.pyzbar import decode
 from sqlalchemy import func, select
 
 from exchange import clock
 from exchange.coupons import batches, print_runs
 from exchange.coupons.models import SheetPart
 from tests.helpers import assert_problem, csv_rows
+from tests.qr_scan import qr_texts
 
 PER_PART = 12  # one A4 page a part, so that a test batch has several parts
 
@@ -180,7 +180,7 @@ def test_every_printed_qr_scans_to_a_link_the_till_accepts(api, world, tmp_path)
     path = tmp_path / "part.pdf"
     path.write_bytes(api.get(url(batch_id, "sheets/2.pdf"), world.stroller.key).data)
     subprocess.run(["pdftoppm", "-r", "150", "-png", "-singlefile", str(path), str(tmp_path / "page")], check=True)
-    links = [symbol.data.decode() for symbol in decode(Image.open(tmp_path / "page.png"))]
+    links = qr_texts(Image.open(tmp_path / "page.png"))
 
     assert len(links) == 12
     codes = batch_codes(api, world, batch_id)[12:]

@@ -114,3 +114,49 @@ def test_default_limits_leave_a_busy_till_alone():
     bench = load_config({"EXCHANGE_ENV": "development", "EXCHANGE_REDEMPTION_RATE_LIMIT": "off",
                          "EXCHANGE_REDEMPTION_IP_RATE_LIMIT": "off"})
     assert bench["REDEMPTION_RATE_LIMIT"] == bench["REDEMPTION_IP_RATE_LIMIT"] == "off"
+
+
+def test_a_counted_redemption_asks_the_limit_store_only_for_its_hits_and_the_throttle(api, app, world, coupons,
+                                                                                    monkeypatch):
+    """With limits in Redis every store call is a round trip of every redemption: one hit per
+    limit and one look at the address's failed authentications, and no window statistics
+    for X-RateLimit-* headers (not sent)."""
+    _limits(app, monkeypatch, per_key="100 per minute", per_address="100 per minute")
+    storage = limiter.limiter.storage
+    calls, depth = [], [0]
+
+    def counted(name, original):
+        def call(*args, **kwargs):  # the calls a request makes, not the store's calls to itself
+            if not depth[0]:
+                calls.append(name)
+            depth[0] += 1
+            try:
+                return original(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+        return call
+
+    for name in ("incr", "get", "get_expiry", "acquire_entry", "get_moving_window"):
+        if hasattr(storage, name):
+            monkeypatch.setattr(storage, name, counted(name, getattr(storage, name)))
+    try:
+        r = _redeem(api, world.maternity.terminal_key, coupons[0]["payload"], "store-calls")
+        assert r.status_code == 201
+        assert sorted(calls) == ["get", "incr", "incr"]
+        assert not [name for name, _ in r.headers if name.lower().startswith("x-ratelimit")]
+        assert "Retry-After" not in r.headers
+    finally:
+        limiter.reset()
+
+
+def test_a_refusal_says_how_long_until_the_window_resets(api, app, world, coupons, monkeypatch):
+    _limits(app, monkeypatch, per_key="1 per hour")
+    try:
+        till = world.maternity.terminal_key
+        assert _redeem(api, till, coupons[0]["payload"], "reset-1").status_code == 201
+        r = _redeem(api, till, coupons[1]["payload"], "reset-2")
+        assert_problem(r, 429, "rate_limited")
+        # The hour's window opened with the first redemption: the wait is what is left of it.
+        assert 3500 < int(r.headers["Retry-After"]) <= 3600
+    finally:
+        limiter.reset()

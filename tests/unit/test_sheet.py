@@ -9,7 +9,6 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
-from pyzbar.pyzbar import decode
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -17,6 +16,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from exchange.coupons.sheet import SheetCoupon, SheetHeader, write_sheet
 from tests.pdfs import differing_pages, fonts
+from tests.qr_scan import qr_texts
 
 PUBLIC_URL = "http://127.0.0.1:8000"
 HEADER = SheetHeader(
@@ -69,7 +69,7 @@ def test_every_qr_on_a_page_printed_at_150_dpi_scans_to_its_coupon_link(sheet_of
     path, _, expected = sheet_of_13
     poppler("pdftoppm", "-r", "150", "-png", "-f", "1", "-l", "1", "-singlefile",
             str(path), str(tmp_path / "page"))
-    links = [symbol.data.decode() for symbol in decode(Image.open(tmp_path / "page.png"))]
+    links = qr_texts(Image.open(tmp_path / "page.png"))
 
     prefix = f"{PUBLIC_URL}/c/"
     assert len(links) == 12
