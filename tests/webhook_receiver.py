@@ -3,6 +3,7 @@ verifies signatures the way a merchant's receiver would, with the standardwebhoo
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -26,8 +27,11 @@ class Received:
 
 
 class Receiver:
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        """`tls`: a server context, to answer https (the names TLS clients asked for are kept in
+        `server_names`)."""
         self.received: list[Received] = []
+        self.server_names: list[str | None] = []
         # What to answer, in turn: (status, body, seconds to wait first); then 200 "ok".
         self.answers: list[tuple[int, str, float]] = []
         self.arrived = threading.Condition()
@@ -60,11 +64,21 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        self.scheme = "http"
+        if tls is not None:
+            tls.sni_callback = lambda _socket, name, _context: self.server_names.append(name)
+            # Handshakes in each connection's own thread, not in the one that accepts.
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True, do_handshake_on_connect=False)
+            self.scheme = "https"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/exchange"
+        return f"{self.scheme}://127.0.0.1:{self.port}/hooks/exchange"
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
 
     def wait_for(self, count: int, timeout: float) -> list[Received]:
         with self.arrived:

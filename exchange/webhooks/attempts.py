@@ -52,17 +52,18 @@ class Job:
 
 
 class Sending:
-    """What a worker keeps between passes: one HTTP client (its TLS context and keep-alive
-    connections; building them costs more than a delivery) and a few threads to send with."""
+    """What a worker keeps between passes: its connection pools (their TLS context and
+    kept-alive connections; building them costs more than a delivery) and a few threads to send
+    with."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self.http = sender.client(timeout)
+        self.http = sender.client(timeout, PARALLEL)
         self.pool = ThreadPoolExecutor(PARALLEL, thread_name_prefix="webhook-send")
 
     def close(self) -> None:
         self.pool.shutdown()
-        self.http.close()
+        self.http.clear()
 
 
 _sending: dict[int, Sending] = {}
@@ -120,8 +121,13 @@ def claim(owner: str, limit: int) -> list[Job]:
             .join(Event, Event.id == WebhookDelivery.event_id)
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
             .where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)).all()
-        return [Job(delivery_id, attempts, event.id, json.dumps(_EVENT.dump(event), ensure_ascii=False),
-                    endpoint.id, endpoint.url, endpoint.enabled, signing_secrets(endpoint, now))
+        # An event several endpoints subscribe to is written out once.
+        bodies = {}
+        for _, _, event, _ in rows:
+            if event.id not in bodies:
+                bodies[event.id] = json.dumps(_EVENT.dump(event), ensure_ascii=False)
+        return [Job(delivery_id, attempts, event.id, bodies[event.id], endpoint.id, endpoint.url, endpoint.enabled,
+                    signing_secrets(endpoint, now))
                 for delivery_id, attempts, event, endpoint in rows]
 
 

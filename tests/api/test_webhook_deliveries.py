@@ -5,9 +5,12 @@ webhook-id for every attempt, backoff driven by the sandbox clock, leases, SSRF 
 from __future__ import annotations
 
 import json
+import os
+import ssl
 from datetime import timedelta
 
 import pytest
+import trustme
 from standardwebhooks import WebhookVerificationError
 
 from exchange import clock
@@ -204,10 +207,11 @@ def test_a_lease_keeps_a_second_worker_off_an_attempt_until_it_lapses(api, app, 
     sandbox.advance(timedelta(seconds=app.config["WEBHOOK_LEASE_SECONDS"] + 1))
     [again] = attempts.claim("worker-b", 10)  # worker-a died (say): its lease lapsed
     assert (again.delivery_id, again.event_id, again.attempt) == (job.delivery_id, job.event_id, job.attempt + 1)
-    late = attempts.attempt(attempts.sender.client(2), job, lambda h, p: [], True, False)
+    late = attempts.attempt(attempts.sender.client(2, 1), job, lambda h, p: [], True, False)
     attempts.record("worker-a", job, late)  # worker-a's late answer no longer counts
     assert deliveries(api, world.maternity, endpoint)[0]["status"] == "pending"
-    attempts.record("worker-b", again, attempts.attempt(attempts.sender.client(2), again, lambda h, p: [], True, False))
+    answer = attempts.attempt(attempts.sender.client(2, 1), again, lambda h, p: [], True, False)
+    attempts.record("worker-b", again, answer)
     [log] = deliveries(api, world.maternity, endpoint)
     assert (log["status"], log["attempts"]) == ("succeeded", 2)
     assert {r.webhook_id for r in receiver.wait_for(2, 5)} == {job.event_id}
@@ -268,3 +272,45 @@ def test_the_readme_receiver_verifies_a_coupon_redeemed_delivery(api, app, world
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.fixture
+def https_receiver(app, monkeypatch):
+    """An https receiver on loopback whose certificate names hooks.example.com (a test CA's),
+    the name resolving to 127.0.0.1, and a worker that trusts that CA."""
+    ca = trustme.CA()
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("hooks.example.com").configure_cert(server)
+    trusted = ssl.create_default_context()
+    ca.configure_trust(trusted)
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE", True)
+    monkeypatch.setitem(app.config, "WEBHOOK_TIMEOUT_SECONDS", 2.0)
+    monkeypatch.setitem(app.config, "WEBHOOK_RESOLVER", lambda host, port: ["127.0.0.1"])
+    sending = attempts.Sending(2.0)
+    sending.http = attempts.sender.client(2.0, attempts.PARALLEL, ssl_context=trusted)
+    monkeypatch.setitem(attempts._sending, os.getpid(), sending)
+    with Receiver(tls=server) as r:
+        yield r
+    sending.close()
+
+
+def test_https_goes_to_the_checked_address_with_the_urls_name_in_sni_host_and_certificate_check(
+        api, world, https_receiver):
+    good = api.post(ENDPOINTS, world.maternity.key, json={
+        "url": f"https://hooks.example.com:{https_receiver.port}/hooks/exchange", "event_types": ["*"]}).get_json()
+    # Another name for the same address: its certificate does not name it, so nothing is sent.
+    wrong = api.post(ENDPOINTS, world.maternity.key, json={
+        "url": f"https://elsewhere.example.com:{https_receiver.port}/hooks/exchange", "event_types": ["*"]}).get_json()
+    for endpoint in (good, wrong):
+        api.post(f"{ENDPOINTS}/{endpoint['id']}/test", world.maternity.key)
+    work_once("worker-a")
+
+    [got] = https_receiver.wait_for(1, 5)
+    assert got.headers["host"] == f"hooks.example.com:{https_receiver.port}"
+    assert got.verified(good["secret"])["type"] == "webhook.test"
+    assert "hooks.example.com" in https_receiver.server_names
+    [delivered] = deliveries(api, world.maternity, good)
+    assert (delivered["status"], delivered["last_status_code"]) == ("succeeded", 200)
+    [refused] = deliveries(api, world.maternity, wrong)
+    assert refused["status"] == "pending" and refused["last_status_code"] is None
+    assert "SSL" in refused["last_error"] and "elsewhere.example.com" in refused["last_error"]

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from config.nginx import render
@@ -23,10 +24,11 @@ def nginx_binary() -> str:
     return found
 
 
-def standalone_config(prefix: Path, listen: str, servers: list[str]) -> Path:
-    """A whole nginx.conf around the project's exchange.conf, everything nginx writes under `prefix`."""
+def standalone_config(prefix: Path, site: str) -> Path:
+    """A whole nginx.conf around `site` (e.g. the project's exchange.conf), everything nginx
+    writes under `prefix`."""
     prefix.mkdir(parents=True, exist_ok=True)
-    (prefix / "exchange.conf").write_text(render(listen, servers))
+    (prefix / "site.conf").write_text(site)
     # As root nginx would run its workers as `nobody`, who cannot enter the test's temporary
     # directory: they run as the test's own user instead.
     user = f"user {pwd.getpwuid(os.geteuid()).pw_name};" if os.geteuid() == 0 else ""
@@ -42,7 +44,7 @@ events {{ worker_connections 1024; }}
 http {{
     access_log {prefix / 'access.log'};
 {temp}
-    include {prefix / 'exchange.conf'};
+    include {prefix / 'site.conf'};
 }}
 """)
     return main
@@ -54,12 +56,15 @@ def check_config(config: Path, prefix: Path) -> subprocess.CompletedProcess:
 
 
 class Nginx:
-    """nginx on 127.0.0.1:`port` (a free one unless told) proxying to `servers` (host:port each)."""
+    """nginx on 127.0.0.1:`port` (a free one unless told) proxying to `servers` (host:port each)
+    with config/nginx/exchange.conf — or serving `site(listen)`, a server block of its own."""
 
-    def __init__(self, prefix: Path, servers: list[str], port: int | None = None):
+    def __init__(self, prefix: Path, servers: list[str] | None = None, port: int | None = None,
+                 site: Callable[[str], str] | None = None):
         self.prefix, self.port = prefix, port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.config = standalone_config(prefix, f"127.0.0.1:{self.port}", servers)
+        listen = f"127.0.0.1:{self.port}"
+        self.config = standalone_config(prefix, site(listen) if site else render(listen, servers))
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Nginx:

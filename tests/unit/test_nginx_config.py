@@ -10,7 +10,7 @@ from tests.e2e.reverse_proxy import check_config, standalone_config
 
 
 def test_rendered_with_ports_nginx_accepts_it(tmp_path):
-    config = standalone_config(tmp_path, "127.0.0.1:18080", ["127.0.0.1:18001", "127.0.0.1:18002"])
+    config = standalone_config(tmp_path, render("127.0.0.1:18080", ["127.0.0.1:18001", "127.0.0.1:18002"]))
     checked = check_config(config, tmp_path)
     assert checked.returncode == 0, checked.stderr
     assert "test is successful" in checked.stderr
