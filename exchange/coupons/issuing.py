@@ -123,10 +123,16 @@ def _copy_rows(connection, rows: Iterator[dict], bound: dict) -> list[dict]:
     multi-row INSERTs for a batch's chunks. Each row goes out as soon as it is signed, so the
     server stores the chunk's first coupons while the next ones are being signed (instead of
     all of them after the last signature)."""
+    from psycopg.copy import QueuedLibpqWriter
+
     names = list(_COUPONS.c.keys())
     cursor = connection.connection.driver_connection.cursor()
     written = []
-    with cursor.copy(f"COPY coupons ({', '.join(names)}) FROM STDIN") as copy:
+    # A thread of psycopg's sends the rows while this one signs the next: with the default
+    # writer, signing stopped whenever the connection's buffer was full until the server had
+    # taken it in.
+    writer = QueuedLibpqWriter(cursor)
+    with cursor.copy(f"COPY coupons ({', '.join(names)}) FROM STDIN", writer=writer) as copy:
         for row in rows:
             written.append(row)
             values = {**row, **bound}

@@ -4,7 +4,6 @@ schemas the routes dump). One call per change, inside the change's own transacti
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
 
 from sqlalchemy.orm import Session
 
@@ -82,34 +81,22 @@ def sheet_ready(session: Session, batch) -> None:
           "zip_url": f"{urls}/sheets.zip"})
 
 
-def settlement_closed(session: Session, settlement, rows: list[dict]) -> None:
-    """To every merchant of the month's obligations: its own pairs, seen from its side, and its
-    net position per currency (> 0: it is owed money), as its statement shows them."""
-    pairs: dict[int, list[dict]] = defaultdict(list)
-    for row in rows:
-        # `net` is positive when a owes b.
-        for me, partner, owed in ((row["merchant_a_id"], row["merchant_b_id"], -row["net"]),
-                                  (row["merchant_b_id"], row["merchant_a_id"], row["net"])):
-            pairs[me].append({"partner_id": partner, "currency": row["currency"], "net": owed,
-                              "payable": row["payable"] if owed else 0, "digest": row["digest"]})
-    for merchant_id, own in sorted(pairs.items()):
-        positions: dict[str, int] = defaultdict(int)
-        for pair in own:
-            positions[pair["currency"]] += pair["net"]
-        emit(session, merchant_id, "settlement.closed", {
-            "period": settlement.period, "closed_at": settlement.closed_at.isoformat(),
-            "netting": settlement.netting, "min_transfer": settlement.min_transfer,
-            "positions": [{"currency": c, "net_position": n} for c, n in sorted(positions.items())],
-            "obligations": own, "statement_url": f"/api/v1/settlements/{settlement.period}"})
+def settlement_closed(session: Session, statements: dict[int, dict]) -> None:
+    """To every merchant of the month's obligations: its statement, as `GET /settlements/{period}`
+    shows it once the close has committed (its pairs from its side, its net position)."""
+    from ..settlement.schemas import StatementSchema
+
+    for merchant_id, statement in sorted(statements.items()):
+        emit(session, merchant_id, "settlement.closed", _dump(StatementSchema, statement))
 
 
-def statement_confirmed(session: Session, obligation, period: str, by: int) -> None:
-    for merchant_id in (obligation.merchant_a_id, obligation.merchant_b_id):
-        emit(session, merchant_id, "statement.confirmed", {
-            "period": period, "obligation_id": obligation.id, "currency": obligation.currency,
-            "confirmed_by": by,
-            "partner_id": obligation.merchant_b_id if merchant_id == obligation.merchant_a_id
-            else obligation.merchant_a_id})
+def statement_confirmed(session: Session, period: str, views: dict[int, dict]) -> None:
+    """To both sides of the pair: the obligation as each one's statement shows it now."""
+    from ..settlement.schemas import ObligationSchema
+
+    for merchant_id, view in sorted(views.items()):
+        emit(session, merchant_id, "statement.confirmed",
+             {"period": period, "obligation": _dump(ObligationSchema, view)})
 
 
 def dispute_moved(session: Session, dispute, type: str) -> None:

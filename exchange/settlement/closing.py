@@ -15,7 +15,7 @@ from ..events import views as events
 from ..ledger.models import LedgerTransaction
 from ..money import format_money
 from ..periods import Period
-from . import policy
+from . import policy, statements
 from .figures import assert_positions_balance, digest, net, obligation_row
 from .ledger_scope import Scope, pair_flows, transactions
 from .models import Settlement, SettlementObligation
@@ -102,7 +102,7 @@ def _close(session, period: Period, mode: str, minimum: int, actor: str) -> Sett
     audit.record(session, actor=actor, action="settlement.closed", subject_type="settlement",
                  subject_id=str(period), from_state="open", to_state="closed", pairs=len(rows),
                  entries=entry_count, netting=mode, min_transfer=minimum)
-    events.settlement_closed(session, settlement, rows)
+    events.settlement_closed(session, statements.closing_statements(str(period)))
     return settlement
 
 

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..http.auth import Principal
 from ..ledger import postings
 from ..ledger.services import post, posting_instant
-from . import netting
+from . import netting, statements
 from .models import Confirmation, Dispute, Settlement, SettlementObligation
 from .period_view import period_state
 
@@ -61,7 +61,10 @@ def confirm(principal: Principal, period_text: str, partner_id: int, currency: s
             audit.record(session, actor=principal.actor, merchant_id=principal.merchant_id,
                          action="settlement.confirmed", subject_type="obligation", subject_id=o.id,
                          period=settlement.period, partner_id=partner_id)
-            events.statement_confirmed(session, o, settlement.period, by=principal.merchant_id)
+            session.flush()
+            events.statement_confirmed(session, settlement.period, {
+                m: statements.obligation_seen_by(m, settlement.period, o.id)
+                for m in (o.merchant_a_id, o.merchant_b_id)})
     return o
 
 

@@ -37,11 +37,54 @@ def statement(principal: Principal, period_text: str) -> dict:
     me = None if principal.kind == "operator" else principal.merchant_id
     obligations = obligations_of(state, me)
     disputes = latest_disputes(state)
-    held_ids = held(disputes)
-    transfers = transfer_plan(state, obligations, held_ids, me)
-    status = _Statuses(held_ids, _confirmations(o.id for o in obligations if o.id),
-                       suspended({m for o in obligations for m in (o.a, o.b)}))
-    who = names({m for o in obligations for m in (o.a, o.b)} | {m for t in transfers for m in (t.payer, t.payee)})
+    transfers = transfer_plan(state, obligations, held(disputes), me)
+    return _document(state, me, obligations, transfers, _Lookups.load(obligations, transfers, disputes))
+
+
+def closing_statements(period_text: str) -> dict[int, dict]:
+    """Every merchant's statement of a month being closed, by merchant id, as `statement` will
+    show it once the close commits (no confirmations nor disputes yet): for the close's own
+    events, from one read of the month's pairs for everyone."""
+    state = period_state(period_text)
+    obligations = obligations_of(state, None)
+    transfers = transfer_plan(state, obligations, set(), None)
+    lookups = _Lookups.load(obligations, transfers, {})
+    pairs, moves = defaultdict(list), defaultdict(list)
+    for o in obligations:
+        for m in (o.a, o.b):
+            pairs[m].append(o)
+    for t in transfers:
+        for m in (t.payer, t.payee):
+            moves[m].append(t)
+    return {me: _document(state, me, pairs[me], moves[me], lookups) for me in sorted(pairs)}
+
+
+def obligation_seen_by(me: int, period_text: str, obligation_id: int) -> dict:
+    """One obligation as `me`'s statement shows it now (its confirmations so far included)."""
+    state = period_state(period_text)
+    [o] = [o for o in obligations_of(state, me) if o.id == obligation_id]
+    disputes = latest_disputes(state)
+    return _merchant_view(me, o, _Lookups.load([o], [], disputes))
+
+
+@dataclass(frozen=True)
+class _Lookups:
+    """What a statement reads beside its pairs: their confirmations and disputes, the suspended
+    merchants, and everyone's names."""
+
+    status: _Statuses
+    disputes: dict
+    who: dict[int, str]
+
+    @classmethod
+    def load(cls, obligations: list[PairObligation], transfers, disputes: dict) -> _Lookups:
+        parties = {m for o in obligations for m in (o.a, o.b)}
+        status = _Statuses(held(disputes), _confirmations(o.id for o in obligations if o.id), suspended(parties))
+        return cls(status, disputes, names(parties | {m for t in transfers for m in (t.payer, t.payee)}))
+
+
+def _document(state, me: int | None, obligations: list[PairObligation], transfers, lookups: _Lookups) -> dict:
+    who = lookups.who
     s = state.settlement
     document = {
         "period": str(state.period),
@@ -54,12 +97,12 @@ def statement(principal: Principal, period_text: str) -> dict:
         "min_transfer": state.min_transfer,
     }
     if me is None:
-        document["obligations"] = [_pair_view(o, who, status, disputes) for o in obligations]
+        document["obligations"] = [_pair_view(o, lookups) for o in obligations]
         document["positions"] = [{"currency": c, "merchant": {"id": m, "name": who.get(m)}, "net_position": v}
                                  for (c, m), v in sorted(positions(obligations).items())]
     else:
-        document["merchant"] = {"id": me, "name": names([me]).get(me)}
-        document["obligations"] = [_merchant_view(me, o, who, status, disputes) for o in obligations]
+        document["merchant"] = {"id": me, "name": who[me] if me in who else names([me]).get(me)}
+        document["obligations"] = [_merchant_view(me, o, lookups) for o in obligations]
         totals = defaultdict(lambda: {"net_position": 0, "held": 0})
         for view in document["obligations"]:
             totals[view["currency"]]["net_position"] += view["payable"]
@@ -134,7 +177,8 @@ def _dispute_view(d) -> dict | None:
             "adjustment_amount": d.adjustment_amount, "adjustment_payer_id": d.adjustment_payer_id}
 
 
-def _merchant_view(me: int, o: PairObligation, who, status: _Statuses, disputes) -> dict:
+def _merchant_view(me: int, o: PairObligation, lookups: _Lookups) -> dict:
+    who, status, disputes = lookups.who, lookups.status, lookups.disputes
     partner = o.b if me == o.a else o.a
     sign = 1 if me == o.b else -1  # stored figures are positive when a owes b
     done = status.confirmed.get(o.id, set())
@@ -148,7 +192,8 @@ def _merchant_view(me: int, o: PairObligation, who, status: _Statuses, disputes)
     }
 
 
-def _pair_view(o: PairObligation, who, status: _Statuses, disputes) -> dict:
+def _pair_view(o: PairObligation, lookups: _Lookups) -> dict:
+    who, status, disputes = lookups.who, lookups.status, lookups.disputes
     return {
         "id": o.id, "currency": o.currency,
         "a": {"id": o.a, "name": who.get(o.a)}, "b": {"id": o.b, "name": who.get(o.b)},

@@ -139,7 +139,7 @@ def test_a_finished_batch_and_its_sheet_tell_the_distributor(api, world, monkeyp
     assert ready["data"]["zip_url"] == f"/api/v1/coupon-batches/{batch['id']}/sheets.zip"
 
 
-def test_a_closed_month_tells_each_merchant_its_net_position(month, api):  # noqa: F811
+def test_a_closed_month_tells_each_merchant_its_statement_as_the_api_shows_it(month, api):  # noqa: F811
     m = month
     m.redeem(m.maternity, m.stroller)
     m.redeem(m.maternity, m.stroller)
@@ -148,15 +148,18 @@ def test_a_closed_month_tells_each_merchant_its_net_position(month, api):  # noq
     assert m.close("2026-10").status_code == 201
     for actor in (m.stroller, m.maternity):
         [closed] = of_type(feed(api, actor), "settlement.closed")
-        statement = m.statement(actor, "2026-10")
-        assert closed["data"]["positions"] == [{"currency": "CNY", "net_position": statement["net_position"]}]
-        assert closed["data"]["period"] == "2026-10"
-    assert of_type(feed(api, m.stroller), "settlement.closed")[0]["data"]["positions"][0]["net_position"] == 1100
+        assert closed["data"] == m.statement(actor, "2026-10")  # its own view, net position and all
+        assert closed["data"]["merchant"]["id"] == actor.id
+    assert of_type(feed(api, m.stroller), "settlement.closed")[0]["data"]["net_position"] == 1100
     assert not of_type(feed(api, m.toys), "settlement.closed")  # no obligations in October
     r = api.post("/api/v1/settlements/2026-10/confirm", m.stroller.key, json={"partner_id": m.maternity.id})
     assert r.status_code == 200, r.get_json()
-    [told] = of_type(feed(api, m.maternity), "statement.confirmed")
-    assert told["data"]["confirmed_by"] == m.stroller.id and told["data"]["partner_id"] == m.stroller.id
+    # Both sides hear of it, each with the obligation from its own side, as its statement shows it.
+    [mine] = of_type(feed(api, m.stroller), "statement.confirmed")
+    [theirs] = of_type(feed(api, m.maternity), "statement.confirmed")
+    assert mine["data"] == {"period": "2026-10", "obligation": r.get_json()}
+    assert theirs["data"] == {"period": "2026-10", "obligation": m.obligation(m.maternity, m.stroller, "2026-10")}
+    assert theirs["data"]["obligation"]["confirmed_by_partner"] and not theirs["data"]["obligation"]["confirmed_by_you"]
 
 
 def test_a_dispute_opened_and_resolved_tells_both_sides(month, api):  # noqa: F811
