@@ -263,7 +263,12 @@ def _growth(r: dict) -> list[str]:
                      f"| {ratio['rps']:.2f} | {a['worker_cpu_ms']} / {b['worker_cpu_ms']} ms ({ratio['cpu']:.2f}) "
                      f"| {r['buffers']['small'][path]} / {r['buffers']['large'][path]} ({ratio['buffers']:.2f}) "
                      f"| {'yes' if met else '**no**'} |")
-    lines += ["", "Goal met means p50 large ÷ small ≤ 1.2 and req/s large ÷ small ≥ 0.83. Latency and throughput "
+    lines += ["", "The ratios are the median of the rounds' own ratios (in each round the two sizes ran back to "
+              "back; a burst of other work on the machine lands in one round): "
+              + "; ".join(f"{path} p50 " + " ".join(f"{x:.2f}" for x in ratio["rounds"]["p50"])
+                          + ", req/s " + " ".join(f"{x:.2f}" for x in ratio["rounds"]["rps"])
+                          for path, ratio in r["ratios"].items() if "rounds" in ratio) + ".",
+              "", "Goal met means p50 large ÷ small ≤ 1.2 and req/s large ÷ small ≥ 0.83. Latency and throughput "
               "move by tens of percent between rounds on this shared machine, so two figures free of that noise "
               "stand beside them: the CPU time gunicorn's workers spent per request (all threads, read from "
               "/proc before and after each load), and the PostgreSQL buffers (shared hit + read) one request's "

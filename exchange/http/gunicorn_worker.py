@@ -68,3 +68,29 @@ class ProblemThreadWorker(ThreadWorker):
             util.write_nonblock(client, problem_page(*page.status()))
         except Exception:
             self.log.debug("Failed to send error message.")
+
+    # Accepting only while a thread is free. gthread's loop accepts whenever it polls, busy or
+    # not: a worker whose one thread is serving a request still takes every connection that
+    # arrives meanwhile and queues it behind that request, while another worker sits idle. Kept-
+    # alive clients (tills, a proxy's connections) then stay on the busy worker for good — the
+    # redemption benchmark saw one of two workers get every connection in a third of its runs,
+    # halving what the server answered. A busy worker leaves new connections in the listen queue,
+    # where an idle worker picks them up (as gunicorn's sync workers do); connections it holds
+    # already are still served by it.
+
+    _in_flight = 0
+
+    def set_accept_enabled(self, enabled):
+        super().set_accept_enabled(enabled and self._in_flight < self.cfg.threads)
+
+    def enqueue_req(self, conn):
+        self._in_flight += 1
+        self.set_accept_enabled(self._accepting)
+        super().enqueue_req(conn)
+
+    def finish_request(self, conn, fs):
+        self._in_flight -= 1
+        try:
+            super().finish_request(conn, fs)
+        finally:
+            self.set_accept_enabled(self.alive and self.nr_conns < self.worker_connections)
