@@ -10,6 +10,7 @@ as it always does, then sends the same status as a problem document instead of t
 from __future__ import annotations
 
 import json
+import time
 
 from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
@@ -26,6 +27,7 @@ _PROBLEMS = {
     431: ("headers_too_large", "The request's headers are too many or too large."),
     501: ("not_implemented", "The request's Transfer-Encoding is not supported."),
 }
+BUSY_ACCEPT_SECONDS = 0.05
 _SERVER_ERROR = ("internal_error", "Something went wrong on our side; the request had no effect. Retry later.")
 
 
@@ -69,19 +71,29 @@ class ProblemThreadWorker(ThreadWorker):
         except Exception:
             self.log.debug("Failed to send error message.")
 
-    # Accepting only while a thread is free. gthread's loop accepts whenever it polls, busy or
-    # not: a worker whose one thread is serving a request still takes every connection that
-    # arrives meanwhile and queues it behind that request, while another worker sits idle. Kept-
-    # alive clients (tills, a proxy's connections) then stay on the busy worker for good — the
-    # redemption benchmark saw one of two workers get every connection in a third of its runs,
-    # halving what the server answered. A busy worker leaves new connections in the listen queue,
-    # where an idle worker picks them up (as gunicorn's sync workers do); connections it holds
-    # already are still served by it.
+    # Accepting while a thread is free — and, while busy, at most every BUSY_ACCEPT_SECONDS times
+    # the requests it has waiting.
+    # gthread's loop accepts whenever it polls, busy or not: a worker whose one thread is serving
+    # a request takes every connection that arrives meanwhile and queues it behind that request,
+    # while another worker sits idle, and kept-alive clients (tills, a proxy's connections) then
+    # stay on the busy worker for good — the redemption benchmark saw one of two workers get
+    # every connection in a third of its runs, at half the throughput. A busy worker leaves new
+    # connections in the listen queue for an idle one; so that a server whose workers are all busy
+    # with kept-alive clients still takes newcomers, each also accepts one now and then.
 
     _in_flight = 0
+    _last_accept = 0.0
 
     def set_accept_enabled(self, enabled):
-        super().set_accept_enabled(enabled and self._in_flight < self.cfg.threads)
+        if enabled and self._in_flight >= self.cfg.threads:
+            # The more requests it has waiting, the longer a worker leaves newcomers to the others.
+            waited = time.monotonic() - self._last_accept
+            enabled = waited >= BUSY_ACCEPT_SECONDS * (self._in_flight - self.cfg.threads + 1)
+        super().set_accept_enabled(enabled)
+
+    def accept(self, listener):
+        self._last_accept = time.monotonic()
+        super().accept(listener)
 
     def enqueue_req(self, conn):
         self._in_flight += 1
