@@ -97,9 +97,14 @@ def _redemption(r: dict) -> list[str]:
               "entries, audit event, its two events, stored response; the guarded budget only for an offer that "
               "has one) after the API-key lookup; the statements are compiled once and run on the driver's "
               "cursor (exchange/db/statements.py), inside the one unit of work every service uses. The rate "
-              "limiter adds, per request, a check and a hit for each of its two limits (in Redis: round trips "
-              "to Redis). On this 2-CPU machine wrk, both workers, the delivery process, Redis and PostgreSQL "
-              "share the CPUs; on SQLite the writes are serialised (one writer at a time: docs/money.md).",
+              "limiter adds, per request, a hit for each of its two limits and a look at the address's failed "
+              "authentications (in Redis: three round trips; no X-RateLimit headers, which cost two more). On "
+              "this 2-CPU machine wrk, both workers, the delivery process, Redis and PostgreSQL share the CPUs; "
+              "on SQLite the writes are serialised (one writer at a time: docs/money.md). Both workers get their "
+              "share of wrk's kept-alive connections (exchange/http/gunicorn_worker.py: a busy worker leaves "
+              "newcomers to an idle one); until 2026-12-01 19:30 UTC one worker could take them all, which "
+              "halved whichever side of the ratio it struck and made earlier runs' ratios swing from 0.14 to "
+              "0.63 — the figures since are steadier and lower, `/healthz` gaining more than redemptions.",
               "", f"Reproduce: `make bench` or `.venv/bin/python -m bench redemption` (measured {r['measured_at']})."]
     return lines
 
@@ -148,6 +153,9 @@ def _webhooks(r: dict) -> list[str]:
              "`EXCHANGE_ENV=development` only so that it may deliver to a receiver on loopback), the endpoints "
              f"switched on and off between rounds that take turns, {r['rounds']} rounds of {r['seconds']} s each. "
              "Each round with endpoints waits until its deliveries have all arrived before the next begins. "
+             "The receiver is nginx answering 204 (a merchant's receiver runs on the merchant's machine: here it "
+             "must take next to no CPU from the server measured); a delivery counts once the exchange recorded "
+             "it succeeded. Deliveries go out over kept-alive connections (urllib3). "
              "Worker CPU: the request workers' CPU time per redemption; delivery CPU: the delivery process's "
              "CPU time per delivery (the relay's numbering included).",
              "",
