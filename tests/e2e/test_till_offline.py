@@ -83,6 +83,7 @@ class Till:
         self.context.set_offline(offline)
         self.page.wait_for_selector("#offline-banner:not([hidden])" if offline else "#offline-banner[hidden]",
                                     state="attached")
+        assert self.page.is_hidden("#offline-badge") is not offline
 
     def check(self, coupon, amount="250"):
         page = self.page
@@ -148,6 +149,12 @@ def test_three_coupons_taken_offline_survive_a_reload_and_sync_once_with_their_k
         assert "¥220.00" in receipt and "-¥30.00" in receipt
         if n == 0:
             screenshot(page, tmp_path, "12-offline-receipt")
+            # However far the receipt is scrolled, the bar that stays on screen says offline.
+            page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+            badge = page.locator("#offline-badge")
+            assert badge.is_visible() and badge.inner_text() == "离线"
+            box = badge.bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
         page.click("#receipt-next")
     assert "待同步 3 笔" in page.inner_text("#queue-status")
     kept = till.queue()

@@ -147,6 +147,7 @@ export default {
   "problem.server_error": "The server had a problem; try again shortly.",
   "problem.validation_failed": "Something typed is not right; check and try again.",
   "problem.other": "Not done (code {code}); try again or ask the manager.",
+  offline_badge: "Offline",
   offline_banner: "Offline mode: no network. Coupons are checked on this device and redemptions kept here, then sent to the exchange to confirm when the network is back.",
   offline_note: "Checked offline, against what this device keeps: not confirmed by the exchange yet.",
   valid_offline_title: "Usable offline (not confirmed)",

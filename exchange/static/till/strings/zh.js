@@ -147,6 +147,7 @@ export default {
   "problem.server_error": "服务器暂时出错，请稍后重试。",
   "problem.validation_failed": "输入有误，请检查后重试。",
   "problem.other": "操作未完成（代码 {code}），请稍后重试或联系店长。",
+  offline_badge: "离线",
   offline_banner: "离线模式：网络已断开。优惠券在本机核验，核销先记在本机，联网后自动同步给交易所确认。",
   offline_note: "离线核验：只按本机保存的资料判断，交易所尚未确认。",
   valid_offline_title: "离线可用（未确认）",

@@ -45,6 +45,7 @@ export function render(ctx) {
   const pending = items.filter((i) => i.state === "pending").length;
   const refused = items.filter((i) => i.state === "refused" && !i.seen).length;
   $("offline-banner").hidden = !offline;
+  $("offline-badge").hidden = !offline;
   // A catalog past the store's age limit is said at once: nothing can be taken offline with it.
   const { catalog } = ctx.offlineData();
   const stale = !catalog ? t("catalog_missing_flag")
