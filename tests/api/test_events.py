@@ -162,6 +162,19 @@ def test_a_closed_month_tells_each_merchant_its_statement_as_the_api_shows_it(mo
     assert theirs["data"]["obligation"]["confirmed_by_partner"] and not theirs["data"]["obligation"]["confirmed_by_you"]
 
 
+def test_a_month_closed_with_multilateral_netting_tells_each_merchant_its_own_statement(month, api):  # noqa: F811
+    m = month
+    m.redeem(m.maternity, m.stroller)
+    m.redeem(m.stroller, m.toys)
+    m.redeem(m.toys, m.maternity)
+    at("2026-11-02T09:00:00+08:00")
+    assert m.close("2026-10", netting="multilateral", min_transfer=0).status_code == 201
+    for actor in (m.stroller, m.maternity, m.toys):
+        [closed] = of_type(feed(api, actor), "settlement.closed")
+        assert closed["data"] == m.statement(actor, "2026-10")
+        assert closed["data"]["netting"] == "multilateral"
+
+
 def test_a_dispute_opened_and_resolved_tells_both_sides(month, api):  # noqa: F811
     m = month
     m.redeem(m.maternity, m.stroller)
