@@ -63,11 +63,12 @@ def test_clients_connecting_at_once_are_served_by_both_workers(fresh_db_url, tmp
         workers = _request_workers(proc.pid)
         assert len(workers) == 2
         port = int(server.url.rsplit(":", 1)[1])
-        for _ in range(3):  # fresh connections each time: each burst is a new draw
+        for _ in range(6):  # fresh connections each time: each burst is a new draw
             before = {w: _cpu_seconds(w) for w in workers}
-            assert _burst(port, 1.5) > 0
+            assert _burst(port, 1.0) > 0
             used = {w: _cpu_seconds(w) - before[w] for w in workers}
-            # Alone on one worker, the other's share would be ~0 (its idle ticks).
-            assert min(used.values()) >= 0.25 * sum(used.values()), used
+            # All on one worker, the other's share is ~0 (a few idle ticks; seen: 0.03 s of 2.1 s);
+            # shared, each did a fifth to a half (the split follows which connections each took).
+            assert min(used.values()) >= 0.1 * sum(used.values()), used
     finally:
         stop_server(proc)
