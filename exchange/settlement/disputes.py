@@ -62,9 +62,8 @@ def confirm(principal: Principal, period_text: str, partner_id: int, currency: s
                          action="settlement.confirmed", subject_type="obligation", subject_id=o.id,
                          period=settlement.period, partner_id=partner_id)
             session.flush()
-            events.statement_confirmed(session, settlement.period, {
-                m: statements.obligation_seen_by(m, settlement.period, o.id)
-                for m in (o.merchant_a_id, o.merchant_b_id)})
+            events.statement_confirmed(session, settlement.period, statements.obligation_seen_by_both(
+                settlement.period, o.id, o.merchant_a_id, o.merchant_b_id))
     return o
 
 

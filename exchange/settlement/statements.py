@@ -59,12 +59,12 @@ def closing_statements(period_text: str) -> dict[int, dict]:
     return {me: _document(state, me, pairs[me], moves[me], lookups) for me in sorted(pairs)}
 
 
-def obligation_seen_by(me: int, period_text: str, obligation_id: int) -> dict:
-    """One obligation as `me`'s statement shows it now (its confirmations so far included)."""
+def obligation_seen_by_both(period_text: str, obligation_id: int, a: int, b: int) -> dict[int, dict]:
+    """One obligation as each side's statement shows it now (its confirmations so far included)."""
     state = period_state(period_text)
-    [o] = [o for o in obligations_of(state, me) if o.id == obligation_id]
-    disputes = latest_disputes(state)
-    return _merchant_view(me, o, _Lookups.load([o], [], disputes))
+    [o] = [o for o in obligations_of(state, a) if o.id == obligation_id]
+    lookups = _Lookups.load([o], [], latest_disputes(state))
+    return {me: _merchant_view(me, o, lookups) for me in (a, b)}
 
 
 @dataclass(frozen=True)
