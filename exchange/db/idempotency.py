@@ -90,9 +90,10 @@ class Once:
             return
         self._answer_if_used(session)
 
-    def seal(self, session: Session, result) -> str:
-        """Last thing in the transaction: the response, stored under the key; returns its JSON."""
-        body = json.dumps(self.dump(result), ensure_ascii=False, default=str)
+    def seal(self, session: Session, result, view: dict | None = None) -> str:
+        """Last thing in the transaction: the response, stored under the key; returns its JSON.
+        `view`: `result` already dumped as the route's `dump` would (not dumped again)."""
+        body = json.dumps(self.dump(result) if view is None else view, ensure_ascii=False, default=str)
         if not self._store(session, self.status, body):
             raise KeyTaken()
         self.settled = True

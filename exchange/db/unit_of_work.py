@@ -49,9 +49,10 @@ class UnitOfWork:
         self._hooks: list[Callable[[UnitOfWork], None]] = []
         self._lock = None
 
-    def answer(self, result: Any) -> str:
-        """With `once`: store `result` as the request's answer (committed with the effect); its JSON."""
-        self.response = self.once.seal(self.session, result)
+    def answer(self, result: Any, view: dict | None = None) -> str:
+        """With `once`: store `result` as the request's answer (committed with the effect); its
+        JSON. `view`: `result` as the route dumps it, when the caller has it already."""
+        self.response = self.once.seal(self.session, result, view)
         return self.response
 
     def before_commit(self, hook: Callable[[UnitOfWork], None]) -> None:

@@ -25,13 +25,15 @@ PAST_TENSE = {"accept": "accepted", "decline": "declined", "pause": "paused", "r
               "terminate": "terminated", "end": "ended", "withdraw": "withdrawn"}
 
 
-def coupon_redeemed(session: Session, r) -> None:
+def coupon_redeemed(session: Session, r) -> dict:
     """The owner sees its till's data (order_ref, store); the distributor only the sale it brought
-    and its commission (SPEC §9: never the owner's order references)."""
+    and its commission (SPEC §9: never the owner's order references). Returns the owner's view."""
     from ..redemptions.schemas import DistributorRedemptionSchema, RedemptionSchema
 
-    emit(session, r.owner_id, "coupon.redeemed", _dump(RedemptionSchema, r), at=r.redeemed_at)
+    owners = _dump(RedemptionSchema, r)
+    emit(session, r.owner_id, "coupon.redeemed", owners, at=r.redeemed_at)
     emit(session, r.distributor_id, "coupon.redeemed", _dump(DistributorRedemptionSchema, r), at=r.redeemed_at)
+    return owners
 
 
 def redemption_reversed(session: Session, r, reversal) -> None:

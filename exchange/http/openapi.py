@@ -85,6 +85,23 @@ def file_response(content_type: str, description: str, extra: dict | None = None
                           **(extra or {})}}
 
 
+def _one_schema_per_class(get_schema):
+    """webargs makes a new instance of a route's argument schema class for every request
+    (deep-copying each of its declared fields: a redemption spent more on that than on loading
+    its body). Our schemas keep nothing between loads — no context, no state in their hooks — so
+    one instance per class serves every request and thread."""
+    instances: dict[type, ma.Schema] = {}
+
+    def _get_schema(argmap, req):
+        if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
+            if argmap not in instances:
+                instances[argmap] = argmap()
+            return instances[argmap]
+        return get_schema(argmap, req)
+
+    return _get_schema
+
+
 class Api(_SmorestApi):
     """flask-smorest, documenting every error response as problem+json (SPEC §4.7)."""
 
@@ -109,6 +126,7 @@ class Api(_SmorestApi):
                     raise json.JSONDecodeError("JSON nested too deeply", "[", 0) from None
 
             parser._raw_load_json, parser._depth_guarded = _raw_load_json, True
+            parser._get_schema = _one_schema_per_class(parser._get_schema)
         super().init_app(app, *args, **kwargs)
 
     def _register_responses(self):

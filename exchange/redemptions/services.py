@@ -144,8 +144,8 @@ def _redeem(principal: Principal, payload: str, order_amount: int, order_ref: st
             audit.record(session, actor=principal.actor, merchant_id=r.owner_id, action="coupon.redeemed",
                          subject_type="redemption", subject_id=r.id, coupon_id=r.coupon_id,
                          store_id=r.store_id)
-            events.coupon_redeemed(session, r)
-            uow.answer(r)
+            # The owner's event carries the owner's view: the answer a till of the owner gets.
+            uow.answer(r, view=events.coupon_redeemed(session, r))
         # Only an offer with a budget keeps count of its spending: every till redeeming it updates
         # its row and holds it locked until commit (PostgreSQL), so the budget is taken last, and
         # an offer without one is never touched here (its tills then do not queue on one row).

@@ -76,3 +76,21 @@ def test_unknown_query_parameters_are_refused_as_documented(api, merchant):
         body = assert_problem(api.get(path, merchant.key), 422, "validation_failed")
         assert body["errors"], path
     assert api.get("/api/v1/offers?role=distributor", merchant.key).status_code == 200
+
+
+def test_each_argument_schema_is_built_once_and_shared_by_every_request(app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from flask_smorest import Blueprint
+
+    from exchange.redemptions.schemas import RedeemSchema, ScanSchema
+
+    get_schema = Blueprint.ARGUMENTS_PARSER._get_schema
+    shared = get_schema(RedeemSchema, None)
+    assert get_schema(RedeemSchema, None) is shared
+    assert get_schema(ScanSchema, None) is not shared
+    # The one instance keeps nothing from one load to the next, in any thread.
+    bodies = [{"payload": f"p{n}", "order_amount": n + 1} for n in range(200)]
+    with ThreadPoolExecutor(8) as pool:
+        loaded = list(pool.map(shared.load, bodies))
+    assert [(b["payload"], b["order_amount"]) for b in loaded] == [(b["payload"], b["order_amount"]) for b in bodies]

@@ -33,6 +33,8 @@ def test_cashier_redeems_a_partners_coupon_and_commission_is_owed(api, world, se
     assert body["commission"] == {"amount": 1100, "clawed_back": 0, "payer_id": world.maternity.id,
                                   "payee_id": world.stroller.id}
     assert body["store_id"] == world.maternity.store_id and body["status"] == "redeemed"
+    # The answer is the owner's view of the redemption, as the API shows it afterwards.
+    assert api.get(f"/api/v1/redemptions/{body['id']}", world.maternity.key).get_json() == body
     entries = session.execute(select(LedgerEntry.merchant_id, LedgerEntry.amount).order_by(LedgerEntry.id)).all()
     assert sorted(entries) == sorted([(world.stroller.id, 1100), (world.maternity.id, -1100)])
     assert check_ledger(session) == []
