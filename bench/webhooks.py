@@ -9,7 +9,8 @@ Redis, load from wrk) except that it is allowed to deliver to the receiver on lo
 targets). The endpoints exist throughout and are switched on and off between rounds, which
 alternate, so that both see the same machine. With them on, the server's delivery process sends
 to the receiver meanwhile; its CPU is reported per delivery, and the time the deliveries took to
-catch up once the load stopped.
+catch up once the load stopped: how many were delivered while it ran, and how fast the rest
+went once it stopped.
 
 The receiver is Debian's nginx answering 204 to every POST: a merchant's receiver runs on the
 merchant's machine, so here it must cost next to nothing beside the server measured (a Python
@@ -105,23 +106,25 @@ def run() -> dict:
                 kids = _children(proc.pid)
                 runs = {False: [], True: []}
                 cpu = {False: 0.0, True: 0.0}
-                delivery_cpu, expected = 0.0, 0
+                delivery_cpu, expected, during, catch_up = 0.0, 0, 0, []
                 for _ in range(ROUNDS):
                     for on in (False, True):
                         switch(on)
                         used = sum(_cpu_seconds(p) for p in kids["workers"])
                         delivering = sum(_cpu_seconds(p) for p in kids["delivery"])
+                        before = delivered.count() if on else 0
                         r = wrk(server.url, "redeem.lua", SECONDS,
                                 BENCH_TOKENS=files["BENCH_TOKENS"], BENCH_TILLS=files["BENCH_TILLS"])
                         cpu[on] += sum(_cpu_seconds(p) for p in kids["workers"]) - used
                         runs[on].append(r)
                         if on:
+                            during += delivered.count() - before
                             expected += 2 * (r.requests - r.non_2xx)
                             # The round's deliveries are done before the next round starts; the
                             # delivery process is charged for them.
                             stopped = time.monotonic()
                             delivered.wait_for(expected, 120)
-                            caught_up = time.monotonic() - stopped
+                            catch_up.append(time.monotonic() - stopped)
                             delivery_cpu += sum(_cpu_seconds(p) for p in kids["delivery"]) - delivering
                 switch(False)
                 rps = {on: sum(r.requests for r in runs[on]) / sum(r.seconds for r in runs[on]) for on in runs}
@@ -141,8 +144,10 @@ def run() -> dict:
                     "redeem_p99_ms_with_two": round(max(r.p99_ms for r in runs[True]), 1),
                     "deliveries": (done := delivered.count()), "expected_deliveries": expected,
                     "all_delivered": done >= expected,
-                    "last_round_caught_up_s": round(caught_up, 2),
-                    "deliveries_per_s_while_loaded": round(expected / sum(r.seconds for r in runs[True]))}
+                    "caught_up_after_s": round(statistics.median(catch_up), 2),
+                    "deliveries_due_per_s": round(expected / sum(r.seconds for r in runs[True])),
+                    "delivered_per_s_while_loaded": round(during / sum(r.seconds for r in runs[True])),
+                    "delivered_per_s_after": round((expected - during) / sum(catch_up))}
                 print(label, results[label], flush=True)
             finally:
                 stop_server(proc)
