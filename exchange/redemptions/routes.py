@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from ..http.auth import current_principal, requires
 from ..http.idempotency import run_idempotently
-from ..http.ratelimits import per_key_and_address
+from ..http.ratelimits import money_path
 from . import services
 from .schemas import (
     DistributorRedemptionSchema,
@@ -30,7 +30,7 @@ IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "required": Tru
 
 
 # A till does a few of these a minute; the limits stop a runaway script (see config).
-RATE_LIMITED = per_key_and_address("REDEMPTION_RATE_LIMIT", "REDEMPTION_IP_RATE_LIMIT")
+RATE_LIMITED = money_path("REDEMPTION_RATE_LIMIT", "REDEMPTION_IP_RATE_LIMIT")
 
 
 @blp.route("/redemptions/verify")

@@ -68,3 +68,52 @@ def test_a_store_that_does_not_answer_costs_a_request_little():
     options = storage_options("redis://10.255.255.1:6379/0")
     assert options["socket_connect_timeout"] <= 0.5 and options["socket_timeout"] <= 0.5
     assert storage_options("memory://") == {}
+
+
+def test_the_money_paths_limits_and_throttle_cost_one_round_trip_and_count_as_the_library_does(tmp_path,
+                                                                                               monkeypatch):
+    """Verify and redeem hit two limits and read the address's failed authentications: in Redis
+    one pipeline, counted exactly as the limits library's own fixed window counts (the same keys,
+    the window's expiry set by its first hit), so either may count the same limit."""
+    import redis
+    from limits.storage import RedisStorage
+    from limits.strategies import FixedWindowRateLimiter
+
+    from exchange.http.ratelimits import _count_together
+
+    store = RedisServer(tmp_path).start()
+    try:
+        strategy = FixedWindowRateLimiter(RedisStorage(store.url))
+        per_key, per_address, throttle = parse("3 per minute"), parse("5 per hour"), parse("2 per hour")
+        hits = [(per_key, ("redeem", "key:a")), (per_address, ("redeem", "ip:10.0.0.1"))]
+        peek = (throttle, ("auth-failures", "ip:10.0.0.1"))
+        assert strategy.storage.check()  # connected (a new connection's handshake is round trips of its own)
+        trips = []
+        send = redis.connection.Connection.send_packed_command
+        monkeypatch.setattr(redis.connection.Connection, "send_packed_command",
+                            lambda self, *a, **k: trips.append(1) or send(self, *a, **k))
+        assert _count_together(strategy, hits, peek) == ([True, True], True)
+        assert len(trips) == 1
+        assert strategy.hit(per_key, "redeem", "key:a")  # the library's own count goes on from 1
+        assert _count_together(strategy, hits, peek) == ([True, True], True)
+        assert _count_together(strategy, hits, peek) == ([False, True], True)  # the key's 4th in a minute
+        assert strategy.get_window_stats(per_key, "redeem", "key:a").remaining == 0
+        ttl = redis.Redis.from_url(store.url).ttl(strategy.storage.prefixed_key(per_key.key_for("redeem", "key:a")))
+        assert 0 < ttl <= 60
+        strategy.hit(throttle, "auth-failures", "ip:10.0.0.1")
+        strategy.hit(throttle, "auth-failures", "ip:10.0.0.1")
+        assert _count_together(strategy, hits, peek)[1] is False  # the address is throttled now
+        assert not strategy.test(throttle, "auth-failures", "ip:10.0.0.1")
+    finally:
+        store.stop()
+
+
+def test_the_money_paths_counts_in_memory_are_the_strategys_own():
+    from limits.storage import MemoryStorage
+    from limits.strategies import FixedWindowRateLimiter
+
+    from exchange.http.ratelimits import _count_together
+
+    strategy, limit = FixedWindowRateLimiter(MemoryStorage()), parse("1 per minute")
+    assert _count_together(strategy, [(limit, ("redeem", "key:a"))], None) == ([True], None)
+    assert _count_together(strategy, [(limit, ("redeem", "key:a"))], (limit, ("auth", "ip"))) == ([False], True)
