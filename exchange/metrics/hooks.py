@@ -60,6 +60,8 @@ def _outcome(response, success: str) -> str:
     """`success`, `replayed`, or the answer's stable `code` (a problem's, or verify's refusal)."""
     if response.headers.get("Idempotent-Replayed") == "true":
         return "replayed"
+    if response.status_code < 300 and success != "valid":
+        return success  # a redemption or a reversal made: its body need not be read
     try:  # a few hundred bytes of JSON, read before compression (see `init_app`)
         body = json.loads(response.get_data())
     except ValueError:
