@@ -24,7 +24,7 @@ from pathlib import Path
 from bench.common import each_database, server_peak_rss_mb
 from bench.load import write_lines, wrk
 
-ROUNDS = 4
+ROUNDS = 6
 SECONDS = 3
 TILLS = 4
 REDIS_URL = "redis://127.0.0.1:6379/14"
