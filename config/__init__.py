@@ -62,7 +62,7 @@ def _base(env: Mapping[str, str]) -> dict:
                                     if k.strip()],
         "NOW": env.get("EXCHANGE_NOW"),
         "NOW_ANCHOR": env.get("EXCHANGE_NOW_ANCHOR"),
-        "RATELIMIT_STORAGE_URI": env.get("EXCHANGE_REDIS_URL", "memory://"),
+        "RATELIMIT_STORAGE_URI": env.get("EXCHANGE_REDIS_URL", "exchange-memory://"),
         "REGISTRATION_RATE_LIMIT": env.get("EXCHANGE_REGISTRATION_RATE_LIMIT", "20 per hour"),
         # Verify and redeem, each counted per API key and per client address. A busy till does a
         # few a minute; a mall's tills behind one address a few dozen. "off" switches one off

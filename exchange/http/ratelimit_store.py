@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
 import flask_limiter
+from limits.storage import MemoryStorage
 from limits.strategies import RateLimiter
 
 log = logging.getLogger("exchange.http.ratelimits")
@@ -69,6 +72,34 @@ class Limiter(flask_limiter.Limiter):
                 raise
             self._storage_dead = True
             return step(self.limiter)
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """The limits library's in-memory store (`exchange-memory://`, the default without Redis),
+    its lapsed windows swept inline at most once a second instead of by a timer thread started
+    anew 10 ms after the last one ended: under load that was about a hundred threads a second
+    in each worker, each wanting the interpreter lock while requests ran. A count's own lapse
+    is unchanged — the store checks it on every read (`get`) — the sweep only frees memory.
+    (The library calls its private `__schedule_expiry` on every count; the version is pinned,
+    and `tests/unit/test_ratelimit_store.py` would notice it starting threads again.)"""
+
+    STORAGE_SCHEME = ["exchange-memory"]
+    SWEEP_SECONDS = 1.0
+
+    def __init__(self, uri: str | None = None, **options) -> None:
+        super().__init__(uri, **options)
+        self._next_sweep = 0.0
+        self._sweep_lock = threading.Lock()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the library's timer thread
+        now = time.monotonic()
+        if now < self._next_sweep or not self._sweep_lock.acquire(blocking=False):
+            return
+        try:
+            self._next_sweep = now + self.SWEEP_SECONDS
+            self._MemoryStorage__expire_events()
+        finally:
+            self._sweep_lock.release()
 
 
 def storage_options(uri: str) -> dict:

@@ -117,3 +117,47 @@ def test_the_money_paths_counts_in_memory_are_the_strategys_own():
     strategy, limit = FixedWindowRateLimiter(MemoryStorage()), parse("1 per minute")
     assert _count_together(strategy, [(limit, ("redeem", "key:a"))], None) == ([True], None)
     assert _count_together(strategy, [(limit, ("redeem", "key:a"))], (limit, ("auth", "ip"))) == ([False], True)
+
+
+def test_the_default_store_counts_in_memory_without_starting_a_thread_per_window(monkeypatch):
+    """The limits library's in-memory store started a timer thread 10 ms after the last one
+    ended, on every count: about a hundred threads a second per worker under load. Ours sweeps
+    lapsed windows inline, at most once a second; a lapsed count still starts afresh at once."""
+    import threading
+
+    from limits.strategies import FixedWindowRateLimiter
+
+    from config import load_config
+    from exchange.http.ratelimit_store import SweptMemoryStorage
+
+    assert load_config({"EXCHANGE_ENV": "development"})["RATELIMIT_STORAGE_URI"] == "exchange-memory://"
+    from limits.storage import storage_from_string
+
+    storage = storage_from_string("exchange-memory://")
+    assert isinstance(storage, SweptMemoryStorage)
+    strategy, limit = FixedWindowRateLimiter(storage), parse("2 per second")
+    started = []
+    monkeypatch.setattr(threading.Timer, "start", lambda self: started.append(self))
+    clock = [1000.0]
+    monkeypatch.setattr(ratelimit_store.time, "monotonic", lambda: clock[0])
+    for n in range(200):
+        strategy.hit(limit, f"key-{n}")
+    assert started == []
+    assert [strategy.hit(limit, "till") for _ in range(3)] == [True, True, False]
+    time.sleep(1.05)  # the window lapses (the library's windows run on real time)
+    assert strategy.hit(limit, "till") is True  # read afresh, swept or not
+    assert "LIMITER/till/2/1/second" in storage.storage
+    clock[0] += 0.5
+    strategy.hit(limit, "other")  # within a second of the last sweep: nothing swept
+    assert "LIMITER/key-0/2/1/second" in storage.storage
+    clock[0] += 1.0
+    strategy.hit(limit, "other")  # a second on: the lapsed windows are gone
+    assert "LIMITER/key-0/2/1/second" not in storage.storage
+    assert started == []
+
+
+def test_the_apps_limits_count_in_the_swept_store(app):
+    from exchange.extensions import limiter
+    from exchange.http.ratelimit_store import SweptMemoryStorage
+
+    assert isinstance(limiter.limiter.storage, SweptMemoryStorage)
