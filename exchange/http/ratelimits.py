@@ -20,6 +20,7 @@ from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
 from limits.storage import RedisStorage
 from limits.strategies import FixedWindowRateLimiter, RateLimiter
+from redis.exceptions import NoScriptError
 
 from ..errors import TooManyRequests
 from ..extensions import limiter
@@ -101,21 +102,31 @@ def _count_money_path(setting_per_key: str, setting_per_address: str) -> None:
 def _count_together(strategy: RateLimiter, hits: list, peek) -> tuple[list[bool], bool | None]:
     """Hit each of `hits` and test `peek` (each a limit and its identifiers): whether each hit
     stayed within its limit, and whether `peek`'s is not used up. The limits library's fixed
-    window, counted as it counts it (`incr_expire.lua`: INCRBY, and the window's expiry set
-    with the first hit), in one Redis pipeline; any other store or strategy, one call each."""
+    window in Redis, with the library's own keys and increment script (`incr_expire.lua`), sent
+    in one pipeline; any other store or strategy, one call each."""
     storage = strategy.storage
     if not (isinstance(strategy, FixedWindowRateLimiter) and isinstance(storage, RedisStorage)):
         return ([strategy.hit(item, *ids) for item, ids in hits],
                 None if peek is None else strategy.test(peek[0], *peek[1]))
+    script = storage.lua_incr_expire
     pipe = storage.get_connection().pipeline(transaction=False)
     for item, ids in hits:
-        key = storage.prefixed_key(item.key_for(*ids))
-        pipe.incrby(key, 1)
-        pipe.expire(key, item.get_expiry(), nx=True)
+        pipe.evalsha(script.sha, 1, storage.prefixed_key(item.key_for(*ids)), item.get_expiry(), 1)
     if peek is not None:
         pipe.get(storage.prefixed_key(peek[0].key_for(*peek[1])))
-    answers = pipe.execute()
-    allowed = [int(answers[2 * n]) <= item.amount for n, (item, _) in enumerate(hits)]
+    answers = pipe.execute(raise_on_error=False)
+    counts = []
+    for (item, ids), answer in zip(hits, answers, strict=False):
+        if isinstance(answer, NoScriptError):
+            # A Redis that has not run the script yet (just started, or flushed): the library's
+            # own call loads it.
+            answer = storage.incr(item.key_for(*ids), item.get_expiry())
+        elif isinstance(answer, Exception):
+            raise answer
+        counts.append(int(answer))
+    if peek is not None and isinstance(answers[-1], Exception):
+        raise answers[-1]
+    allowed = [count <= item.amount for count, (item, _) in zip(counts, hits, strict=True)]
     return allowed, None if peek is None else int(answers[-1] or 0) < peek[0].amount
 
 
