@@ -80,12 +80,12 @@ def money_path(setting_per_key: str, setting_per_address: str, methods=("POST",)
 
 
 def _count_money_path(setting_per_key: str, setting_per_address: str) -> None:
-    config, scope = current_app.config, request.endpoint
-    hits = [(_parsed(config[setting]), (scope, bucket()))
-            for setting, bucket in ((setting_per_key, api_key_bucket), (setting_per_address, client_address))
+    config, scope, address = current_app.config, request.endpoint, client_address()
+    hits = [(_parsed(config[setting]), (scope, bucket))
+            for setting, bucket in ((setting_per_key, api_key_bucket()), (setting_per_address, address))
             if config[setting] != "off"]
     throttle = _auth_failure_limit()
-    peek = (throttle, (AUTH_FAILURES, client_address())) if throttle is not None else None
+    peek = (throttle, (AUTH_FAILURES, address)) if throttle is not None else None
     if not hits and peek is None:
         return
     allowed, not_throttled = limiter.count(lambda strategy: _count_together(strategy, hits, peek))
@@ -93,10 +93,8 @@ def _count_money_path(setting_per_key: str, setting_per_address: str) -> None:
         g.address_not_throttled = not_throttled  # read by `refuse_throttled_address`
     for (item, identifiers), ok in zip(hits, allowed, strict=True):
         if not ok:
-            reset_at = limiter.count(lambda strategy, i=item, ids=identifiers:
-                                     strategy.get_window_stats(i, *ids).reset_time)
             raise TooManyRequests("Too many requests; retry after the number of seconds in Retry-After.",
-                                  retry_after=max(1, math.ceil(reset_at - time.time())))
+                                  retry_after=_seconds_left(item, *identifiers))
 
 
 def _count_together(strategy: RateLimiter, hits: list, peek) -> tuple[list[bool], bool | None]:
@@ -132,7 +130,7 @@ def _count_together(strategy: RateLimiter, hits: list, peek) -> tuple[list[bool]
 
 def _unless_off(settings: tuple[str, ...], limits: list):
     """Apply `limits` to a view, and skip them altogether while all `settings` are "off": the
-    limiter's own check costs a redemption some 5% of its time even when it limits nothing."""
+    limiter's own check costs a request time even when it limits nothing."""
 
     def decorator(view):
         limited = view
@@ -169,15 +167,22 @@ def refuse_throttled_address() -> None:
     if limit is None:
         return
     address = client_address()
-    seen = g.pop("address_not_throttled", None)  # read with the route's limits (`money_path`)
-    if seen if seen is not None else limiter.count(lambda strategy: strategy.test(limit, AUTH_FAILURES, address)):
+    not_throttled = g.pop("address_not_throttled", None)  # read with the route's limits (`money_path`)
+    if not_throttled is None:
+        not_throttled = limiter.count(lambda strategy: strategy.test(limit, AUTH_FAILURES, address))
+    if not_throttled:
         return
-    reset_at = limiter.count(lambda strategy: strategy.get_window_stats(limit, AUTH_FAILURES, address).reset_time)
-    # The counters' windows run on real time (the limits library's, as Flask-Limiter's own
-    # Retry-After does), not on the sandbox clock.
     raise TooManyRequests("Too many failed authentications from this address; retry after the "
                           "number of seconds in Retry-After.", code="authentication_throttled",
-                          retry_after=max(1, math.ceil(reset_at - time.time())))
+                          retry_after=_seconds_left(limit, AUTH_FAILURES, address))
+
+
+def _seconds_left(limit: RateLimitItem, *identifiers: str) -> int:
+    """Seconds until a used-up window resets (asked of the store only on a refusal). The windows
+    run on real time (the limits library's, as Flask-Limiter's own Retry-After does), not on the
+    sandbox clock."""
+    reset_at = limiter.count(lambda strategy: strategy.get_window_stats(limit, *identifiers).reset_time)
+    return max(1, math.ceil(reset_at - time.time()))
 
 
 def count_failed_authentication() -> None:
