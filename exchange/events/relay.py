@@ -7,13 +7,19 @@ a client that read up to event 10 never see event 9, committed a moment later. T
 ever sees committed rows and numbers them one pass at a time (a transaction-scoped advisory
 lock on PostgreSQL; SQLite's write lock), so `seq` only grows in the order events become
 readable, and `after=` never skips one.
+
+A delivery worker relays in its own pass (`exchange.webhooks.attempts.take`): the deliveries it
+queues then are inserted already leased to it, their first attempt counted, in the same
+transaction — the attempt it makes next, without a claim of its own.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -28,46 +34,90 @@ BATCH = 500
 _RELAY_LOCK = 7_316_001
 
 
+@dataclass(frozen=True)
+class Lease:
+    """Who takes the first attempts of what is queued, how many at most, and until when."""
+
+    owner: str
+    count: int
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Leased:
+    """A delivery inserted leased, with what its attempt needs of its endpoint."""
+
+    delivery_id: int
+    event_id: str
+    endpoint: object  # its row: id, url, enabled, secret, previous_secret(_expires_at), failing_since
+
+
 def relay(limit: int = BATCH) -> int:
-    """One pass: how many events were numbered (and fanned out to their endpoints).
+    """One pass: how many events were numbered (and fanned out to their endpoints, due now).
 
     Every server process runs one every fraction of a second while busy, so a pass is a few
     compiled statements (`exchange.db.statements`): numbering a busy second's events costs the
     same whether ten or a hundred redemptions wrote them."""
     # A read first: an idle relay (most passes) never takes SQLite's one write lock.
-    if _ANY_PENDING.scalar(db.session) is None:
+    if not any_pending(db.session):
         db.session.rollback()
         return 0
     with unit_of_work() as uow:
-        session = uow.session
-        if uow.dialect == "postgresql":
-            _LOCK.run(session, {"key": _RELAY_LOCK})
-        pending = _PENDING.all(session, {"limit": limit})
-        if not pending:
-            return 0
-        top = _TOP.scalar(session)
-        _NUMBER.run_many(session, [{"b_id": e.id, "b_seq": n} for n, e in enumerate(pending, top + 1)])
-        _queue_deliveries(session, pending)
-    return len(pending)
+        return relay_in(uow, limit)[0]
 
 
-def _queue_deliveries(session: Session, events) -> None:
+def any_pending(session: Session) -> bool:
+    return _ANY_PENDING.scalar(session) is not None
+
+
+def relay_in(uow, limit: int = BATCH, lease: Lease | None = None) -> tuple[int, list[Leased]]:
+    """Number up to `limit` new events and queue their deliveries, in `uow`'s transaction; the
+    first `lease.count` deliveries are inserted leased to `lease.owner` (returned)."""
+    session = uow.session
+    if uow.dialect == "postgresql":
+        _LOCK.run(session, {"key": _RELAY_LOCK})
+    pending = _PENDING.all(session, {"limit": limit})
+    if not pending:
+        return 0, []
+    top = _TOP.scalar(session)
+    _NUMBER.run_many(session, [{"b_id": e.id, "b_seq": n} for n, e in enumerate(pending, top + 1)])
+    return len(pending), _queue_deliveries(session, pending, lease)
+
+
+def _queue_deliveries(session: Session, events, lease: Lease | None) -> list[Leased]:
     merchants = {e.merchant_id for e in events}
     endpoints = defaultdict(list)
-    for endpoint in session.execute(select(WebhookEndpoint.id, WebhookEndpoint.merchant_id, WebhookEndpoint.enabled,
-                                           WebhookEndpoint.event_types, WebhookEndpoint.created_at)
-                                    .where(WebhookEndpoint.merchant_id.in_(merchants))):
+    e = WebhookEndpoint.__table__.c
+    for endpoint in session.execute(select(
+            e.id, e.merchant_id, e.enabled, e.event_types, e.created_at, e.url, e.secret, e.previous_secret,
+            e.previous_secret_expires_at, e.failing_since).where(e.merchant_id.in_(merchants))):
         endpoints[endpoint.merchant_id].append(endpoint)
     if not endpoints:  # the common case: nobody subscribed
-        return
+        return []
     pings = {e.id for e in events if e.type == "webhook.test" and e.merchant_id in endpoints}
     asked = dict(session.execute(select(Event.id, Event.data).where(Event.id.in_(pings))).all()) if pings else {}
+    queued = [(e, endpoint) for e in events for endpoint in endpoints[e.merchant_id]
+              if _goes_to(endpoint, e, asked.get(e.id))]
+    if not queued:
+        return []
     now = clock.now()
+    taken = min(lease.count, len(queued)) if lease else 0
+    table = WebhookDelivery.__table__
     rows = [dict(event_id=e.id, endpoint_id=endpoint.id, status="pending", attempts=0, next_attempt_at=now,
-                 retry_window_from=now, created_at=now)
-            for e in events for endpoint in endpoints[e.merchant_id] if _goes_to(endpoint, e, asked.get(e.id))]
-    if rows:
-        session.execute(insert(WebhookDelivery.__table__), rows)
+                 lease_owner=None, last_attempt_at=None, retry_window_from=now, created_at=now)
+            for e, endpoint in queued]
+    for row in rows[:taken]:
+        row.update(attempts=1, lease_owner=lease.owner, next_attempt_at=lease.until, last_attempt_at=now)
+    connection = session.connection()
+    if taken:
+        ids = connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                 rows[:taken]).scalars().all()
+        leased = [Leased(i, e.id, endpoint) for i, (e, endpoint) in zip(ids, queued, strict=False)]
+    else:
+        leased = []
+    if rows[taken:]:
+        connection.execute(insert(table), rows[taken:])
+    return leased
 
 
 def _goes_to(endpoint, event, data: dict | None) -> bool:
@@ -82,5 +132,5 @@ _LOCK = Compiled(select(func.pg_advisory_xact_lock(bindparam("key")).label("lock
 _PENDING = Compiled(select(Event.id, Event.merchant_id, Event.type, Event.created).where(Event.seq.is_(None))
                     .order_by(Event.created, Event.id).limit(bindparam("limit")))
 _TOP = Compiled(select(func.coalesce(func.max(Event.seq), 0).label("top")))
-_NUMBER = Compiled(update(Event.__table__).where(Event.__table__.c.id == bindparam("b_id"))
+_NUMBER = Compiled(Event.__table__.update().where(Event.__table__.c.id == bindparam("b_id"))
                    .values(seq=bindparam("b_seq")))

@@ -16,7 +16,6 @@ import json
 import os
 import random
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -28,6 +27,7 @@ from ..db.statements import Compiled
 from ..db.unit_of_work import unit_of_work
 from ..events import emit
 from ..events.models import Event, WebhookDelivery, WebhookEndpoint
+from ..events.relay import Lease, any_pending, relay_in
 from ..events.schemas import EventSchema
 from ..extensions import db
 from . import backoff, sender, ssrf
@@ -35,7 +35,7 @@ from .endpoints import resolver, signing_secrets
 from .signing import headers
 
 CLAIM = 64
-PARALLEL = 8
+PARALLEL = 8  # deliveries in flight at once
 _EVENT = EventSchema()
 
 
@@ -49,21 +49,19 @@ class Job:
     url: str
     enabled: bool
     secrets: list[str]
+    failing: bool = False  # the endpoint's last answer was a failure (a success clears that)
 
 
 class Sending:
-    """What a worker keeps between passes: its connection pools (their TLS context and
-    kept-alive connections; building them costs more than a delivery) and a few threads to send
-    with."""
+    """What a worker keeps between passes: its HTTP client (its kept-alive connections and TLS
+    sessions; making them costs more than a delivery)."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, ca_file: str | None = None) -> None:
         self.timeout = timeout
-        self.http = sender.client(timeout, PARALLEL)
-        self.pool = ThreadPoolExecutor(PARALLEL, thread_name_prefix="webhook-send")
+        self.http = sender.Client(timeout, PARALLEL, ca_file)
 
     def close(self) -> None:
-        self.pool.shutdown()
-        self.http.clear()
+        self.http.close()
 
 
 _sending: dict[int, Sending] = {}
@@ -85,64 +83,136 @@ def _sending_for(timeout: float) -> Sending:
 def deliver_due(owner: str, *, limit: int = CLAIM) -> int:
     """Claim up to `limit` due deliveries, send them (several at once), record the answers;
     how many were attempted."""
-    jobs = claim(owner, limit)
+    return send_and_record(owner, claim(owner, limit))
+
+
+def work_once(owner: str, *, limit: int = CLAIM) -> int:
+    """A worker's pass: number new events and queue their deliveries, then attempt up to `limit`
+    deliveries — the first attempts just queued and, beside them, what is due (retries, what an
+    earlier pass left) — and record the answers; how much was done."""
+    relayed, jobs = take(owner, limit)
+    return relayed + send_and_record(owner, jobs)
+
+
+def send_and_record(owner: str, jobs: list[Job]) -> int:
     if not jobs:
         return 0
     config = current_app.config
     settings = (resolver(), config["WEBHOOK_ALLOW_PRIVATE"], config["WEBHOOK_HTTPS_ONLY"])
     sending = _sending_for(config["WEBHOOK_TIMEOUT_SECONDS"])
-    answers = list(sending.pool.map(lambda job: attempt(sending.http, job, *settings), jobs))
-    record_all(owner, list(zip(jobs, answers, strict=True)))
+    record_all(owner, list(zip(jobs, attempt_all(sending.http, jobs, *settings), strict=True)))
     return len(jobs)
 
 
+def take(owner: str, limit: int) -> tuple[int, list[Job]]:
+    """In one transaction: relay (the deliveries it queues leased to `owner`, up to `limit`),
+    then claim what is due up to `limit` in all. How many events were numbered, and the jobs."""
+    session = db.session
+    # Reads first: when nothing is new or due (most passes) SQLite's one write lock is not taken.
+    if not any_pending(session) and _ANY_DUE.scalar(session, {"now": clock.now()}) is None:
+        session.rollback()
+        return 0, []
+    with unit_of_work() as uow:
+        now = clock.now()
+        until = now + timedelta(seconds=current_app.config["WEBHOOK_LEASE_SECONDS"])
+        relayed, leased = relay_in(uow, lease=Lease(owner, limit, until))
+        taken = [(d.delivery_id, 1, d.event_id, d.endpoint) for d in leased]
+        if len(taken) < limit:
+            taken += _claim_in(uow, owner, limit - len(taken), now, until)
+        return relayed, _jobs(uow.session, taken, now)
+
+
 def claim(owner: str, limit: int) -> list[Job]:
-    # A read first: when nothing is due (most passes) SQLite's one write lock is not taken.
     if _ANY_DUE.scalar(db.session, {"now": clock.now()}) is None:
         db.session.rollback()
         return []
     with unit_of_work() as uow:
-        session = uow.session
         now = clock.now()
-        due = (select(WebhookDelivery.id)
-               .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-               .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit))
-        if session.get_bind().dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        ids = list(session.scalars(due))
-        if not ids:
-            return []
-        lease = timedelta(seconds=current_app.config["WEBHOOK_LEASE_SECONDS"])
-        session.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).values(
-            attempts=WebhookDelivery.attempts + 1, lease_owner=owner, next_attempt_at=now + lease,
-            last_attempt_at=now))
-        rows = session.execute(
-            select(WebhookDelivery.id, WebhookDelivery.attempts, Event, WebhookEndpoint)
-            .join(Event, Event.id == WebhookDelivery.event_id)
-            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-            .where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)).all()
-        # An event several endpoints subscribe to is written out once.
-        bodies = {}
-        for _, _, event, _ in rows:
-            if event.id not in bodies:
-                bodies[event.id] = json.dumps(_EVENT.dump(event), ensure_ascii=False)
-        return [Job(delivery_id, attempts, event.id, bodies[event.id], endpoint.id, endpoint.url, endpoint.enabled,
-                    signing_secrets(endpoint, now))
-                for delivery_id, attempts, event, endpoint in rows]
+        until = now + timedelta(seconds=current_app.config["WEBHOOK_LEASE_SECONDS"])
+        return _jobs(uow.session, _claim_in(uow, owner, limit, now, until), now)
 
 
-def attempt(http, job: Job, resolve: ssrf.Resolver, allow_private: bool, https_only: bool) -> sender.Answer:
-    """One attempt, outside any transaction (a redemption never waits for a receiver). The URL is
-    checked again first: its name may resolve elsewhere by now (DNS rebinding)."""
-    if not job.enabled:
-        return sender.Answer(None, 0, None, "the endpoint is disabled")
-    try:
-        target = ssrf.parse(job.url, https_only=https_only)
-        address = ssrf.safe_addresses(target, resolve, allow_private=allow_private)[0]
-    except ssrf.UnsafeTarget as refused:
-        return sender.Answer(None, 0, None, f"refused: {refused}"[:200])
-    signed = headers(job.event_id, clock.wall_now(), job.body, job.secrets)
-    return sender.post(http, target, address, signed, job.body.encode())
+def _claim_in(uow, owner: str, limit: int, now, until) -> list[tuple]:
+    """Lease up to `limit` due deliveries to `owner` (their attempt counted): (delivery id,
+    attempt, event id, endpoint row), oldest due first."""
+    session = uow.session
+    due = (select(WebhookDelivery.id)
+           .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
+           .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id).limit(limit))
+    if uow.dialect == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    connection = session.connection()
+    ids = list(connection.execute(due).scalars())
+    if not ids:
+        return []
+    table = WebhookDelivery.__table__
+    connection.execute(update(table).where(table.c.id.in_(ids)).values(
+        attempts=table.c.attempts + 1, lease_owner=owner, next_attempt_at=until, last_attempt_at=now))
+    endpoint = WebhookEndpoint.__table__
+    rows = connection.execute(
+        select(table.c.id, table.c.attempts, table.c.event_id, endpoint.c.id, endpoint.c.url, endpoint.c.enabled,
+               endpoint.c.secret, endpoint.c.previous_secret, endpoint.c.previous_secret_expires_at,
+               endpoint.c.failing_since)
+        .join(endpoint, endpoint.c.id == table.c.endpoint_id)
+        .where(table.c.id.in_(ids)).order_by(table.c.next_attempt_at, table.c.id)).all()
+    by_id = {row[0]: row for row in rows}
+    # Oldest due first, as they were chosen.
+    return [(i, by_id[i][1], by_id[i][2], _Endpoint(*by_id[i][3:])) for i in ids if i in by_id]
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    id: int
+    url: str
+    enabled: bool
+    secret: str
+    previous_secret: str | None
+    previous_secret_expires_at: object
+    failing_since: object
+
+
+def _jobs(session, taken: list[tuple], now) -> list[Job]:
+    """The jobs for leased deliveries: each event's body written out once (an event several
+    endpoints subscribe to is sent to each)."""
+    if not taken:
+        return []
+    events = Event.__table__
+    rows = session.connection().execute(
+        select(events.c.id, events.c.type, events.c.created, events.c.merchant_id, events.c.data)
+        .where(events.c.id.in_({event_id for _, _, event_id, _ in taken}))).all()
+    bodies = {row.id: json.dumps(_EVENT.dump(row), ensure_ascii=False) for row in rows}
+    return [Job(delivery_id, attempts, event_id, bodies[event_id], endpoint.id, endpoint.url, endpoint.enabled,
+                signing_secrets(endpoint, now), endpoint.failing_since is not None)
+            for delivery_id, attempts, event_id, endpoint in taken]
+
+
+def attempt(http: sender.Client, job: Job, resolve: ssrf.Resolver, allow_private: bool,
+            https_only: bool) -> sender.Answer:
+    return attempt_all(http, [job], resolve, allow_private, https_only)[0]
+
+
+def attempt_all(http: sender.Client, jobs: list[Job], resolve: ssrf.Resolver, allow_private: bool,
+                https_only: bool) -> list[sender.Answer]:
+    """Each job's attempt, outside any transaction (a redemption never waits for a receiver),
+    all sent at once. Each URL is checked again first: its name may resolve elsewhere by now (DNS
+    rebinding)."""
+    answers: list[sender.Answer | None] = [None] * len(jobs)
+    sending = []
+    for i, job in enumerate(jobs):
+        if not job.enabled:
+            answers[i] = sender.Answer(None, 0, None, "the endpoint is disabled")
+            continue
+        try:
+            target = ssrf.parse(job.url, https_only=https_only)
+            address = ssrf.safe_addresses(target, resolve, allow_private=allow_private)[0]
+        except ssrf.UnsafeTarget as refused:
+            answers[i] = sender.Answer(None, 0, None, f"refused: {refused}"[:200])
+            continue
+        signed = headers(job.event_id, clock.wall_now(), job.body, job.secrets)
+        sending.append((i, sender.Request(target, address, signed, job.body.encode())))
+    for (i, _), answer in zip(sending, http.post_all([r for _, r in sending]), strict=True):
+        answers[i] = answer
+    return answers
 
 
 def record(owner: str, job: Job, answer: sender.Answer) -> None:
@@ -156,19 +226,16 @@ def record_all(owner: str, results: list[tuple[Job, sender.Answer]]) -> None:
         session = uow.session
         now = clock.now()
         if succeeded:
-            # The common case, in two statements whatever the count (a guarded UPDATE per row:
+            # The common case, in one statement whatever the count (a guarded UPDATE per row:
             # a delivery whose lease went to another worker is left to that worker).
-            table = WebhookDelivery.__table__
-            session.execute(update(table).where(
-                table.c.id == bindparam("b_id"), table.c.lease_owner == owner, table.c.attempts == bindparam("b_n"))
-                .values(status="succeeded", delivered_at=now, lease_owner=None, last_error=None,
-                        last_status_code=bindparam("b_code"), last_latency_ms=bindparam("b_ms"),
-                        last_excerpt=bindparam("b_excerpt")),
-                [{"b_id": job.delivery_id, "b_n": job.attempt, "b_code": answer.status_code,
-                  "b_ms": answer.latency_ms, "b_excerpt": answer.excerpt} for job, answer in succeeded])
-            session.execute(update(WebhookEndpoint.__table__).where(
-                WebhookEndpoint.id.in_({job.endpoint_id for job, _ in succeeded}),
-                WebhookEndpoint.failing_since.is_not(None)).values(failing_since=None))
+            _SUCCEEDED.run_many(session, [
+                {"b_id": job.delivery_id, "b_owner": owner, "b_n": job.attempt, "b_at": now,
+                 "b_code": answer.status_code, "b_ms": answer.latency_ms, "b_excerpt": answer.excerpt}
+                for job, answer in succeeded])
+            if recovered := {job.endpoint_id for job, _ in succeeded if job.failing}:
+                session.execute(update(WebhookEndpoint.__table__).where(
+                    WebhookEndpoint.id.in_(recovered), WebhookEndpoint.failing_since.is_not(None))
+                    .values(failing_since=None))
         for job, answer in results:
             if not answer.ok:
                 _record(session, owner, job, answer, now)
@@ -212,3 +279,8 @@ def _note_failure(session, endpoint: WebhookEndpoint, now) -> None:
 
 _ANY_DUE = Compiled(select(WebhookDelivery.id).where(
     WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= bindparam("now")).limit(1))
+_D = WebhookDelivery.__table__.c
+_SUCCEEDED = Compiled(update(WebhookDelivery.__table__).where(
+    _D.id == bindparam("b_id"), _D.lease_owner == bindparam("b_owner"), _D.attempts == bindparam("b_n")).values(
+    status="succeeded", delivered_at=bindparam("b_at"), lease_owner=None, last_error=None,
+    last_status_code=bindparam("b_code"), last_latency_ms=bindparam("b_ms"), last_excerpt=bindparam("b_excerpt")))

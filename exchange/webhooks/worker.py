@@ -15,9 +15,8 @@ from flask import Flask
 
 from ..coupons.batches import worker_name
 from ..db import outages
-from ..events.relay import relay
 from ..extensions import db
-from .attempts import deliver_due
+from .attempts import work_once
 
 log = logging.getLogger("exchange.webhooks")
 IDLE_SECONDS = 0.5
@@ -26,11 +25,6 @@ IDLE_SECONDS = 0.5
 PASS_SECONDS = 0.25
 _started: set[int] = set()
 _lock = threading.Lock()
-
-
-def work_once(owner: str) -> int:
-    """Number new events and queue their deliveries, then attempt what is due; how much was done."""
-    return relay() + deliver_due(owner)
 
 
 def _own_connections(app: Flask):

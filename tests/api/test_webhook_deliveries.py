@@ -207,10 +207,10 @@ def test_a_lease_keeps_a_second_worker_off_an_attempt_until_it_lapses(api, app, 
     sandbox.advance(timedelta(seconds=app.config["WEBHOOK_LEASE_SECONDS"] + 1))
     [again] = attempts.claim("worker-b", 10)  # worker-a died (say): its lease lapsed
     assert (again.delivery_id, again.event_id, again.attempt) == (job.delivery_id, job.event_id, job.attempt + 1)
-    late = attempts.attempt(attempts.sender.client(2, 1), job, lambda h, p: [], True, False)
+    late = attempts.attempt(attempts.sender.Client(2, 1), job, lambda h, p: [], True, False)
     attempts.record("worker-a", job, late)  # worker-a's late answer no longer counts
     assert deliveries(api, world.maternity, endpoint)[0]["status"] == "pending"
-    answer = attempts.attempt(attempts.sender.client(2, 1), again, lambda h, p: [], True, False)
+    answer = attempts.attempt(attempts.sender.Client(2, 1), again, lambda h, p: [], True, False)
     attempts.record("worker-b", again, answer)
     [log] = deliveries(api, world.maternity, endpoint)
     assert (log["status"], log["attempts"]) == ("succeeded", 2)
@@ -275,19 +275,18 @@ def test_the_readme_receiver_verifies_a_coupon_redeemed_delivery(api, app, world
 
 
 @pytest.fixture
-def https_receiver(app, monkeypatch):
+def https_receiver(app, monkeypatch, tmp_path):
     """An https receiver on loopback whose certificate names hooks.example.com (a test CA's),
     the name resolving to 127.0.0.1, and a worker that trusts that CA."""
     ca = trustme.CA()
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("hooks.example.com").configure_cert(server)
-    trusted = ssl.create_default_context()
-    ca.configure_trust(trusted)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
     monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE", True)
     monkeypatch.setitem(app.config, "WEBHOOK_TIMEOUT_SECONDS", 2.0)
     monkeypatch.setitem(app.config, "WEBHOOK_RESOLVER", lambda host, port: ["127.0.0.1"])
-    sending = attempts.Sending(2.0)
-    sending.http = attempts.sender.client(2.0, attempts.PARALLEL, ssl_context=trusted)
+    sending = attempts.Sending(2.0, ca_file=str(ca_file))
     monkeypatch.setitem(attempts._sending, os.getpid(), sending)
     with Receiver(tls=server) as r:
         yield r
