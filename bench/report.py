@@ -159,7 +159,8 @@ def _webhooks(r: dict) -> list[str]:
              "Each round with endpoints waits until its deliveries have all arrived before the next begins. "
              "The receiver is nginx answering 204 (a merchant's receiver runs on the merchant's machine: here it "
              "must take next to no CPU from the server measured); a delivery counts once the exchange recorded "
-             "it succeeded. Deliveries go out over kept-alive connections (urllib3). "
+             "it succeeded. A pass's deliveries go out at once over kept-alive connections, from one thread, "
+             "through libcurl's multi interface (pycurl). "
              "Worker CPU: the request workers' CPU time per redemption; delivery CPU: the delivery process's "
              "CPU time per delivery (the relay's numbering included).",
              "",
@@ -187,11 +188,15 @@ def _webhooks(r: dict) -> list[str]:
               "recording answers — runs in the server's delivery process (exchange/webhooks/beside.py), niced "
               "below the request workers and sharing no interpreter lock with them, so the operating system "
               "gives the workers the CPU first: the workers' own CPU time per redemption is within a few percent "
-              "with endpoints and without (the CPU ratio column). It also paces itself: a pass claims at most 64 "
+              "with endpoints and without (the CPU ratio column). A pass is one transaction that numbers new events, "
+              "queues their deliveries (those it attempts next inserted already leased to itself) and claims "
+              "what else is due; one send round; one transaction recording the answers. It also paces itself: a "
+              "pass takes at most 64 "
               "deliveries and passes come at most 4 times a second, so one delivery process makes at most about "
               "256 deliveries a second, under load or not (the two deliveries columns), and a burst's deliveries "
               f"are made after it at that pace (here {lag['caught_up_after_s']} s after a 3-s burst at worst). "
-              "That pace is what keeps the endpoints' cost this low; tried on 2026-12-01 on this machine: with "
+              "That pace is what keeps the endpoints' cost this low; tried on 2026-12-01 on a 2-CPU Intel Xeon (before "
+              "the sending moved to libcurl): with "
               "passes back to back deliveries kept pace (about 800 a second) and redemptions were 21% (SQLite) / "
               "17% (PostgreSQL) slower; in Linux's idle scheduling class as well, 8% / 16% slower (PostgreSQL's "
               "backends doing the deliveries' queries keep their normal priority), and a starved delivery "
@@ -200,6 +205,13 @@ def _webhooks(r: dict) -> list[str]:
               "Where the CPUs are not spare, the layout that keeps both redemptions and deliveries at their own "
               "pace is the documented one: `EXCHANGE_WEBHOOK_WORKER=0` on the till servers and "
               "`flask --app wsgi exchange deliver` on a machine of its own.",
+              "", f"The sending alone ({r['passes']} passes of {r['per_pass']} POSTs of a delivery's size to the "
+              "same nginx, outside any server; CPU time of the sending process per POST):",
+              "", "| client | CPU per POST | POSTs/s |", "|---|---|---|",
+              *[f"| {name} | {m['cpu_us_per_post']} µs | {m['posts_per_s']} |" for name, m in (
+                  ("libcurl's multi interface, one thread (what the exchange sends with)",
+                   r["senders"]["libcurl_multi"]),
+                  ("urllib3, eight threads (what it sent with until 2026-12-02)", r["senders"]["urllib3_8_threads"]))],
               "", f"Reproduce: `.venv/bin/python -m bench webhooks` (measured {r['measured_at']})."]
     return lines
 

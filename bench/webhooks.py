@@ -79,11 +79,74 @@ class Delivered:
         return done
 
 
+PASSES, PER_PASS = 32, 64
+
+
+def senders(receiver_url: str) -> dict:
+    """The sending alone, outside any server: passes of 64 signed-size POSTs to the nginx
+    receiver, CPU time per POST of this process and POSTs per second, through the exchange's
+    client (libcurl's multi interface, from one thread) and through urllib3 with eight threads,
+    what it replaced (a thread per delivery in flight: their share of the interpreter lock is most
+    of the cost)."""
+    import ipaddress
+    from concurrent.futures import ThreadPoolExecutor
+
+    import urllib3
+
+    from exchange.webhooks import sender, ssrf
+
+    target = ssrf.parse(receiver_url + "/hooks", https_only=False)
+    address = ipaddress.ip_address("127.0.0.1")
+    body = json.dumps({"data": "x" * 1200}).encode()
+    headers = {"webhook-id": "evt_01J9ZQ5R6Y8K2M4N6P8R0T2V4X", "webhook-timestamp": "1764633600",
+               "webhook-signature": "v1," + "A" * 44}
+
+    client = sender.Client(5.0, 8)
+    requests = [sender.Request(target, address, headers, body)] * PER_PASS
+
+    def libcurl() -> None:
+        assert all(a.ok for a in client.post_all(requests))
+
+    pool = urllib3.PoolManager(maxsize=8, block=False, retries=False, timeout=urllib3.Timeout(connect=3, read=5))
+    threads = ThreadPoolExecutor(8)
+
+    def one(_) -> None:
+        response = pool.connection_from_host(str(address), target.port, "http").urlopen(
+            "POST", target.path, body=body, headers={**headers, "Content-Type": "application/json"},
+            redirect=False, retries=False, preload_content=False)
+        response.read(800)
+        response.release_conn()
+        assert response.status == 204
+
+    def eight_threads() -> None:
+        list(threads.map(one, range(PER_PASS)))
+
+    measured = {}
+    for name, send in (("libcurl_multi", libcurl), ("urllib3_8_threads", eight_threads)):
+        send()  # connections opened
+        cpu, began = time.process_time(), time.monotonic()
+        for _ in range(PASSES):
+            send()
+        n = PASSES * PER_PASS
+        measured[name] = {"cpu_us_per_post": round(1e6 * (time.process_time() - cpu) / n),
+                          "posts_per_s": round(n / (time.monotonic() - began))}
+    client.close()
+    threads.shutdown()
+    return measured
+
+
 def run() -> dict:
     from tests.e2e.conftest import stop_server
     from tests.e2e.reverse_proxy import Nginx
 
     results = {}
+    tmp = Path(tempfile.mkdtemp())
+    receiver = Nginx(tmp / "sender", site=answering_204).start()
+    try:
+        sending = senders(receiver.url)
+    finally:
+        receiver.stop()
+    print("senders", sending, flush=True)
     for label, url in each_database():
         tmp = Path(tempfile.mkdtemp())
         forget_rate_limits()
@@ -155,4 +218,5 @@ def run() -> dict:
             receiver.stop()
             delivered.engine.dispose()
     return {"rounds": ROUNDS, "seconds": SECONDS, "workers": 2, "load": "wrk -t2 -c8 (bench/lua/redeem.lua)",
-            "goal": "with two endpoints, redemptions/s ≥ 0.95× without", "results": results}
+            "goal": "with two endpoints, redemptions/s ≥ 0.95× without", "results": results,
+            "senders": sending, "passes": PASSES, "per_pass": PER_PASS}

@@ -56,7 +56,7 @@ class Client:
 
     def __init__(self, timeout: float, parallel: int, ca_file: str | None = None) -> None:
         self.timeout = timeout
-        self._ca_file = ca_file or _system_ca_file()
+        self._ca_file = ca_file
         self._multi = pycurl.CurlMulti()
         self._multi.setopt(pycurl.M_MAXCONNECTS, KEPT_ALIVE)
         self._free = [self._handle() for _ in range(parallel)]
@@ -70,7 +70,7 @@ class Client:
                 (pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1),
                 (pycurl.CONNECTTIMEOUT_MS, round(min(self.timeout, 3.0) * 1000)),
                 (pycurl.TIMEOUT_MS, round(self.timeout * 1000)),
-                (pycurl.CAINFO, self._ca_file), (pycurl.SSL_VERIFYPEER, 1), (pycurl.SSL_VERIFYHOST, 2),
+                _trusting(self._ca_file), (pycurl.SSL_VERIFYPEER, 1), (pycurl.SSL_VERIFYHOST, 2),
                 (pycurl.USERAGENT, USER_AGENT), (pycurl.POST, 1)):
             h.setopt(option, value)
         return h
@@ -163,8 +163,10 @@ def _answer(h: pycurl.Curl, errno: int, message: str | None, excerpt: _Excerpt) 
     return Answer(h.getinfo(pycurl.RESPONSE_CODE), latency, excerpt.text(), None)
 
 
-def _system_ca_file() -> str:
-    """The system's CA bundle as Python's OpenSSL finds it (libcurl's own default path is the
-    one its build was made for, which need not exist here)."""
+def _trusting(ca_file: str | None) -> tuple[int, str]:
+    """The CAs to trust: `ca_file`, or the system's as Python's OpenSSL finds them (a bundle, else
+    a directory) — libcurl's own default is the path its build was made for, which need not exist."""
+    if ca_file:
+        return pycurl.CAINFO, ca_file
     paths = ssl.get_default_verify_paths()
-    return paths.cafile or paths.openssl_cafile
+    return (pycurl.CAINFO, paths.cafile) if paths.cafile else (pycurl.CAPATH, paths.capath or paths.openssl_capath)

@@ -217,6 +217,27 @@ def test_a_lease_keeps_a_second_worker_off_an_attempt_until_it_lapses(api, app, 
     assert {r.webhook_id for r in receiver.wait_for(2, 5)} == {job.event_id}
 
 
+def test_a_workers_pass_takes_the_first_attempts_it_queues_and_leaves_the_rest_due(api, app, world, receiver,
+                                                                                  sandbox):
+    endpoint = subscribe(api, world.maternity, receiver, types=["*"])
+    for _ in range(3):
+        api.post(f"{ENDPOINTS}/{endpoint['id']}/test", world.maternity.key)
+    relayed, jobs = attempts.take("worker-a", 2)
+    assert relayed >= 3 and [job.attempt for job in jobs] == [1, 1]
+    assert all(d["attempts"] == 1 for d in deliveries(api, world.maternity, endpoint) if d["event_id"] in
+               {job.event_id for job in jobs})
+    [rest] = attempts.claim("worker-b", 10)  # the one not taken was queued due; the two are in flight
+    assert rest.event_id not in {job.event_id for job in jobs} and rest.attempt == 1
+    sandbox.advance(timedelta(seconds=app.config["WEBHOOK_LEASE_SECONDS"] + 1))
+    # worker-a died mid-pass (say): what it took falls due again, the same webhook-ids, attempt 2
+    again = attempts.claim("worker-b", 10)
+    assert sorted((j.event_id, j.attempt) for j in again) == sorted((j.event_id, 2) for j in jobs + [rest])
+    attempts.record_all("worker-b", list(zip(again, attempts.attempt_all(
+        attempts.sender.Client(2, 8), again, lambda h, p: ["127.0.0.1"], True, False), strict=True)))
+    assert {d["status"] for d in deliveries(api, world.maternity, endpoint)} == {"succeeded"}
+    assert len(receiver.wait_for(3, 5)) == 3
+
+
 def test_the_delivered_body_is_the_feed_item_byte_for_byte_as_signed(api, world, receiver):
     endpoint = subscribe(api, world.maternity, receiver, types=["*"])
     ping = api.post(f"{ENDPOINTS}/{endpoint['id']}/test", world.maternity.key).get_json()
