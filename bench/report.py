@@ -155,8 +155,12 @@ def _webhooks(r: dict) -> list[str]:
              "Goal: with two endpoints subscribed to `coupon.redeemed` the redemption benchmark costs at most 5% "
              "more than without any. The same server as above (rate limits counting in Redis; "
              "`EXCHANGE_ENV=development` only so that it may deliver to a receiver on loopback), the endpoints "
-             f"switched on and off between rounds that take turns, {r['rounds']} rounds of {r['seconds']} s each. "
-             "Each round with endpoints waits until its deliveries have all arrived before the next begins. "
+             f"switched on and off between rounds that take turns, {r['rounds']} rounds of {r['seconds']} s each "
+             "(in the order off-on, on-off, …, so that what drifts or happens once falls on both sides alike; the "
+             "ratio is of the totals, the median of the rounds' own ratios beside it). "
+             "Every round begins and ends settled — every event numbered, no delivery waiting — so that a round's "
+             "events are relayed and delivered in its own time, never in the next round's (whose endpoints may be "
+             "switched the other way). "
              "The receiver is nginx answering 204 (a merchant's receiver runs on the merchant's machine: here it "
              "must take next to no CPU from the server measured); a delivery counts once the exchange recorded "
              "it succeeded. A pass's deliveries go out at once over kept-alive connections, from one thread, "
@@ -164,7 +168,7 @@ def _webhooks(r: dict) -> list[str]:
              "Worker CPU: the request workers' CPU time per redemption; delivery CPU: the delivery process's "
              "CPU time per delivery (the relay's numbering included).",
              "",
-             "| database | redemptions/s without / with two | ratio (per round) | worker CPU per redemption "
+             "| database | redemptions/s without / with two | ratio (per round; median) | worker CPU per redemption "
              "without / with | CPU ratio | p50 without / with | p99 without / with | delivery CPU per delivery "
              "| deliveries due / made per s under load | caught up after the load (median) | all delivered "
              "| goal met |",
@@ -172,7 +176,8 @@ def _webhooks(r: dict) -> list[str]:
     for db, m in r["results"].items():
         rounds = " / ".join(f"{x:.2f}" for x in m["round_ratios"])
         lines.append(f"| {db} | {m['redemptions_rps_without']} / {m['redemptions_rps_with_two']} "
-                     f"| {m['ratio']:.3f} ({rounds}) | {m['worker_cpu_ms_per_redemption_without']} / "
+                     f"| {m['ratio']:.3f} ({rounds}; {m['median_round_ratio']:.3f}) "
+                     f"| {m['worker_cpu_ms_per_redemption_without']} / "
                      f"{m['worker_cpu_ms_per_redemption_with_two']} ms | {m['worker_cpu_ratio']:.3f} "
                      f"| {m['redeem_p50_ms_without']} / {m['redeem_p50_ms_with_two']} ms "
                      f"| {m['redeem_p99_ms_without']} / {m['redeem_p99_ms_with_two']} ms "

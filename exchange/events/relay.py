@@ -76,11 +76,10 @@ def relay_in(uow, limit: int = BATCH, lease: Lease | None = None) -> tuple[int, 
     session = uow.session
     if uow.dialect == "postgresql":
         _LOCK.run(session, {"key": _RELAY_LOCK})
-    pending = _PENDING.all(session, {"limit": limit})
+    # Numbered in one statement, in the order they were written (the order `created, id`).
+    pending = sorted(_NUMBER.all(session, {"limit": limit}), key=lambda e: e.seq)
     if not pending:
         return 0, []
-    top = _TOP.scalar(session)
-    _NUMBER.run_many(session, [{"b_id": e.id, "b_seq": n} for n, e in enumerate(pending, top + 1)])
     return len(pending), _queue_deliveries(session, pending, lease)
 
 
@@ -127,10 +126,12 @@ def _goes_to(endpoint, event, data: dict | None) -> bool:
     return endpoint.enabled and endpoint.created_at <= event.created and subscribed(endpoint.event_types, event.type)
 
 
-_ANY_PENDING = Compiled(select(Event.id).where(Event.seq.is_(None)).limit(1))
+_E = Event.__table__.c
+_ANY_PENDING = Compiled(select(_E.id).where(_E.seq.is_(None)).limit(1))
 _LOCK = Compiled(select(func.pg_advisory_xact_lock(bindparam("key")).label("locked")))
-_PENDING = Compiled(select(Event.id, Event.merchant_id, Event.type, Event.created).where(Event.seq.is_(None))
-                    .order_by(Event.created, Event.id).limit(bindparam("limit")))
-_TOP = Compiled(select(func.coalesce(func.max(Event.seq), 0).label("top")))
-_NUMBER = Compiled(Event.__table__.update().where(Event.__table__.c.id == bindparam("b_id"))
-                   .values(seq=bindparam("b_seq")))
+# The next `limit` events in the order they were written, numbered on from the highest number yet.
+_NUMBERED = (select(_E.id, (func.row_number().over(order_by=(_E.created, _E.id))
+                           + select(func.coalesce(func.max(_E.seq), 0)).scalar_subquery()).label("seq"))
+             .where(_E.seq.is_(None)).order_by(_E.created, _E.id).limit(bindparam("limit")).subquery("numbered"))
+_NUMBER = Compiled(Event.__table__.update().where(_E.id == _NUMBERED.c.id).values(seq=_NUMBERED.c.seq)
+                   .returning(_E.id, _E.merchant_id, _E.type, _E.created, _E.seq))

@@ -240,6 +240,19 @@ def test_events_are_only_visible_once_numbered_by_the_relay(api, world, session)
     assert session.scalar(select(func.count()).select_from(Event).where(Event.seq.is_(None))) == 0
 
 
+def test_a_pass_numbers_at_most_its_limit_in_the_order_written_on_from_the_last_number(api, world, session):
+    relay()
+    top = session.scalar(select(func.max(Event.seq)))
+    base = clock.now()
+    with unit_of_work() as uow:  # written out of order: the numbers follow `created`
+        ids = [emit(uow.session, world.maternity.id, "api_key.created", {"id": n}, at=base + timedelta(seconds=s))
+               for n, s in enumerate((3, 1, 2, 0, 4))]
+    assert relay(limit=3) == 3 and relay(limit=3) == 2 and relay() == 0
+    session.expire_all()
+    numbered = dict(session.execute(select(Event.id, Event.seq).where(Event.id.in_(ids))).all())
+    assert [numbered[i] for i in (ids[3], ids[1], ids[2], ids[0], ids[4])] == list(range(top + 1, top + 6))
+
+
 def test_an_event_is_written_only_inside_the_unit_of_work_of_its_change(world, session):
     with pytest.raises(RuntimeError, match="inside the unit of work"):
         emit(session, world.maternity.id, "api_key.created", {"id": 0})
