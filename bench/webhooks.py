@@ -36,7 +36,7 @@ from bench.redemption import REDIS_URL, forget_rate_limits, redeemable_world, st
 
 # Rounds take turns without and with, in the order ABBA (off-on, on-off, ...): whatever drifts
 # or happens once (a WAL checkpoint, a stall of this virtual machine) falls on both sides alike.
-ROUNDS = 10
+ROUNDS = 16
 SECONDS = 3
 
 

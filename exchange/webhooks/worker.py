@@ -17,12 +17,9 @@ from ..coupons.batches import worker_name
 from ..db import outages
 from ..extensions import db
 from .attempts import work_once
+from .pace import Pace
 
 log = logging.getLogger("exchange.webhooks")
-IDLE_SECONDS = 0.5
-# At most this often while busy: a pass's claim, relay and record transactions then serve the
-# many redemptions of a busy quarter second together (on SQLite each takes the one write lock).
-PASS_SECONDS = 0.25
 _started: set[int] = set()
 _lock = threading.Lock()
 
@@ -44,6 +41,10 @@ def _own_connections(app: Flask):
 def run(app: Flask, *, stop: threading.Event | None = None) -> None:
     owner = worker_name()
     engine = _own_connections(app)
+    # At most a pass every quarter second (its relay, claim and record transactions then serve
+    # the many redemptions of a busy quarter second together: on SQLite each takes the one write
+    # lock), or every second while the CPUs are busy with other work (exchange/webhooks/pace.py).
+    pace = Pace()
     while stop is None or not stop.is_set():
         began = time.monotonic()
         try:
@@ -58,7 +59,7 @@ def run(app: Flask, *, stop: threading.Event | None = None) -> None:
             else:
                 log.exception("webhook worker failed; retrying")
             worked = 0
-        time.sleep(IDLE_SECONDS if not worked else max(0.0, PASS_SECONDS - (time.monotonic() - began)))
+        time.sleep(pace.wait(bool(worked), time.monotonic() - began))
 
 
 def start_worker(app: Flask) -> None:

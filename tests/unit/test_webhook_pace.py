@@ -1,0 +1,72 @@
+"""The delivery worker's pace (exchange/webhooks/pace.py): a pass every quarter second while
+there is work, every second while other work keeps the CPUs busy, a look twice a second when
+there is none."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from exchange.webhooks import pace
+from exchange.webhooks.pace import Pace
+
+
+class Machine:
+    """CPU ticks as /proc/stat counts them (100 a second per CPU), and this process's own seconds."""
+
+    def __init__(self) -> None:
+        self.busy, self.total, self.own = 0, 0, 0.0
+
+    def run(self, seconds: float, cpus: int, others: float, own: float = 0.0) -> None:
+        """`seconds` pass on `cpus` CPUs; others keep `others` of them busy, this process `own` CPUs."""
+        self.total += round(100 * seconds * cpus)
+        self.busy += round(100 * seconds * (others + own))
+        self.own += seconds * own
+
+
+def paced(machine: Machine) -> Pace:
+    return Pace(ticks=lambda: (machine.busy, machine.total), own_seconds=lambda: machine.own, hz=100)
+
+
+def test_with_cpu_to_spare_a_pass_comes_every_quarter_second():
+    machine = Machine()
+    p = paced(machine)
+    machine.run(1.0, cpus=2, others=0.8)  # 40% of two CPUs
+    assert p.wait(worked=True, elapsed=0.05) == pace.PASS_SECONDS - 0.05
+
+
+def test_while_other_work_keeps_the_cpus_busy_a_pass_comes_every_second():
+    machine = Machine()
+    p = paced(machine)
+    machine.run(1.0, cpus=2, others=1.9)
+    assert p.wait(worked=True, elapsed=0.05) == pace.BUSY_PASS_SECONDS - 0.05
+    machine.run(1.0, cpus=2, others=0.2)  # the load eased: full pace again
+    assert p.wait(worked=True, elapsed=0.3) == 0.0
+
+
+def test_its_own_use_is_not_other_work():
+    machine = Machine()
+    p = paced(machine)
+    machine.run(1.0, cpus=1, others=0.1, own=0.9)  # catching up alone on one CPU
+    assert not p.others_busy()
+    machine.run(1.0, cpus=1, others=0.8, own=0.2)
+    assert p.others_busy()
+
+
+def test_nothing_to_do_is_a_look_twice_a_second_busy_or_not():
+    machine = Machine()
+    p = paced(machine)
+    machine.run(1.0, cpus=2, others=2.0)
+    assert p.wait(worked=False, elapsed=0.01) == pace.IDLE_SECONDS
+
+
+def test_where_the_cpus_cannot_be_read_the_pace_is_the_full_one():
+    p = Pace(ticks=lambda: None, own_seconds=lambda: 0.0, hz=100)
+    assert not p.others_busy() and p.wait(worked=True, elapsed=0.0) == pace.PASS_SECONDS
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/stat is Linux's")
+def test_this_machines_counters_read_as_busy_and_total_ticks():
+    busy, total = pace.cpu_ticks()
+    assert 0 <= busy <= total and total > 0
