@@ -2,7 +2,8 @@
 record what came back.
 
 A claim moves the delivery's `next_attempt_at` to the end of its lease and counts the attempt,
-in one short transaction: a worker that dies mid-send (kill -9, a lost machine) leaves a
+in one short transaction (a first attempt is inserted that way by the worker's own relay, in the
+same transaction: `take`): a worker that dies mid-send (kill -9, a lost machine) leaves a
 delivery that simply falls due again when the lease lapses and is sent again, with the same
 webhook-id, by whoever claims it next — at least once, never lost. Two workers never hold one
 attempt: on PostgreSQL due rows are claimed `FOR UPDATE SKIP LOCKED` (a busy row is skipped,
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from .. import clock
 from ..db.statements import Compiled
@@ -120,6 +121,14 @@ def take(owner: str, limit: int) -> tuple[int, list[Job]]:
         if len(taken) < limit:
             taken += _claim_in(uow, owner, limit - len(taken), now, until)
         return relayed, _jobs(uow.session, taken, now)
+
+
+def waited_seconds() -> float:
+    """How long the oldest delivery that is due, or event not yet relayed, has been waiting (0: none)."""
+    session, now = db.session, clock.now()
+    oldest = [t for t in (_OLDEST_DUE.scalar(session, {"now": now}), _OLDEST_UNRELAYED.scalar(session)) if t]
+    session.rollback()
+    return max(((now - t).total_seconds() for t in oldest), default=0.0)
 
 
 def claim(owner: str, limit: int) -> list[Job]:
@@ -280,6 +289,10 @@ def _note_failure(session, endpoint: WebhookEndpoint, now) -> None:
 _ANY_DUE = Compiled(select(WebhookDelivery.id).where(
     WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= bindparam("now")).limit(1))
 _D = WebhookDelivery.__table__.c
+_OLDEST_DUE = Compiled(select(func.min(_D.next_attempt_at).label("oldest")).where(
+    _D.status == "pending", _D.next_attempt_at <= bindparam("now")))
+_OLDEST_UNRELAYED = Compiled(select(func.min(Event.__table__.c.created).label("oldest"))
+                             .where(Event.__table__.c.seq.is_(None)))
 _SUCCEEDED = Compiled(update(WebhookDelivery.__table__).where(
     _D.id == bindparam("b_id"), _D.lease_owner == bindparam("b_owner"), _D.attempts == bindparam("b_n")).values(
     status="succeeded", delivered_at=bindparam("b_at"), lease_owner=None, last_error=None,

@@ -16,7 +16,7 @@ from flask import Flask
 from ..coupons.batches import worker_name
 from ..db import outages
 from ..extensions import db
-from .attempts import work_once
+from .attempts import waited_seconds, work_once
 from .pace import Pace
 
 log = logging.getLogger("exchange.webhooks")
@@ -43,7 +43,8 @@ def run(app: Flask, *, stop: threading.Event | None = None) -> None:
     engine = _own_connections(app)
     # At most a pass every quarter second (its relay, claim and record transactions then serve
     # the many redemptions of a busy quarter second together: on SQLite each takes the one write
-    # lock), or every second while the CPUs are busy with other work (exchange/webhooks/pace.py).
+    # lock), or every second while the CPUs are busy with other work, for up to half a minute
+    # (exchange/webhooks/pace.py).
     pace = Pace()
     while stop is None or not stop.is_set():
         began = time.monotonic()
@@ -52,14 +53,15 @@ def run(app: Flask, *, stop: threading.Event | None = None) -> None:
                 if engine is not None:
                     db.use_for_this_thread(engine)
                 worked = work_once(owner)
+                wait = pace.wait(bool(worked), time.monotonic() - began, waited_seconds)
         except Exception as error:
             outage = outages.database_outage(error)
             if outage:
                 outages.note_failure(outage, error)
             else:
                 log.exception("webhook worker failed; retrying")
-            worked = 0
-        time.sleep(pace.wait(bool(worked), time.monotonic() - began))
+            wait = pace.wait(False, 0.0)
+        time.sleep(wait)
 
 
 def start_worker(app: Flask) -> None:

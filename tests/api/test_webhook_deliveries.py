@@ -238,6 +238,20 @@ def test_a_workers_pass_takes_the_first_attempts_it_queues_and_leaves_the_rest_d
     assert len(receiver.wait_for(3, 5)) == 3
 
 
+def test_the_worker_knows_how_long_the_oldest_delivery_due_has_waited(api, world, receiver, sandbox):
+    relay()  # the world's own events
+    assert attempts.waited_seconds() == 0.0
+    endpoint = subscribe(api, world.maternity, receiver, types=["*"])
+    api.post(f"{ENDPOINTS}/{endpoint['id']}/test", world.maternity.key)
+    sandbox.advance(timedelta(seconds=40))
+    assert attempts.waited_seconds() == pytest.approx(40, abs=1)  # not relayed yet
+    relay()
+    sandbox.advance(timedelta(seconds=5))
+    assert attempts.waited_seconds() == pytest.approx(5, abs=1)  # queued when relayed, due since
+    work_once("worker-a")
+    assert attempts.waited_seconds() == 0.0
+
+
 def test_the_delivered_body_is_the_feed_item_byte_for_byte_as_signed(api, world, receiver):
     endpoint = subscribe(api, world.maternity, receiver, types=["*"])
     ping = api.post(f"{ENDPOINTS}/{endpoint['id']}/test", world.maternity.key).get_json()

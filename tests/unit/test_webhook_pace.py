@@ -45,6 +45,15 @@ def test_while_other_work_keeps_the_cpus_busy_a_pass_comes_every_second():
     assert p.wait(worked=True, elapsed=0.3) == 0.0
 
 
+def test_busy_or_not_the_full_pace_is_back_once_the_oldest_delivery_due_has_waited_half_a_minute():
+    machine = Machine()
+    p = paced(machine)
+    machine.run(1.0, cpus=2, others=1.9)
+    assert p.wait(worked=True, elapsed=0.0, waited=lambda: 29.0) == pace.BUSY_PASS_SECONDS
+    machine.run(1.0, cpus=2, others=1.9)
+    assert p.wait(worked=True, elapsed=0.0, waited=lambda: pace.MAX_WAIT_SECONDS) == pace.PASS_SECONDS
+
+
 def test_its_own_use_is_not_other_work():
     machine = Machine()
     p = paced(machine)
