@@ -118,7 +118,7 @@ def deliver(once, beside_server):
 
     if once:
         owner, total = worker_name(), 0
-        while done := worker.work_once(owner):
+        while done := worker.work_once(owner).done:
             total += done
         click.echo(f"events relayed and deliveries attempted: {total}")
         return

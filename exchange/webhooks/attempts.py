@@ -28,7 +28,7 @@ from ..db.statements import Compiled
 from ..db.unit_of_work import unit_of_work
 from ..events import emit
 from ..events.models import Event, WebhookDelivery, WebhookEndpoint
-from ..events.relay import Lease, any_pending, relay_in
+from ..events.relay import BATCH, Lease, any_pending, relay_in
 from ..events.schemas import EventSchema
 from ..extensions import db
 from . import backoff, sender, ssrf
@@ -87,12 +87,26 @@ def deliver_due(owner: str, *, limit: int = CLAIM) -> int:
     return send_and_record(owner, claim(owner, limit))
 
 
-def work_once(owner: str, *, limit: int = CLAIM) -> int:
+@dataclass(frozen=True)
+class Pass:
+    """What a worker's pass did: events numbered, deliveries attempted, and whether it took all a
+    pass may (then more is probably waiting)."""
+
+    relayed: int = 0
+    attempted: int = 0
+    full: bool = False
+
+    @property
+    def done(self) -> int:
+        return self.relayed + self.attempted
+
+
+def work_once(owner: str, *, limit: int = CLAIM) -> Pass:
     """A worker's pass: number new events and queue their deliveries, then attempt up to `limit`
     deliveries — the first attempts just queued and, beside them, what is due (retries, what an
-    earlier pass left) — and record the answers; how much was done."""
+    earlier pass left) — and record the answers."""
     relayed, jobs = take(owner, limit)
-    return relayed + send_and_record(owner, jobs)
+    return Pass(relayed, send_and_record(owner, jobs), full=len(jobs) >= limit or relayed >= BATCH)
 
 
 def send_and_record(owner: str, jobs: list[Job]) -> int:

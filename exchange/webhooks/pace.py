@@ -2,14 +2,21 @@
 
 Deliveries are background work: a redemption never waits for one, and a delivery made a few
 seconds later is as good. So while the machine's CPUs are busy with other work — the request
-workers, their database — a worker makes a pass at most once a second instead of four times (at
-most 64 deliveries a second instead of 256), and the rest wait in the database until the load
-eases — but never for long: once the oldest delivery due (or event not yet relayed) has waited
-`MAX_WAIT_SECONDS`, the full pace is back, busy or not (a long saturation is not a burst, and
-merchants must still hear of it within seconds). On a machine with CPU to spare it goes at full
-pace. Busy is read from Linux's
-`/proc/stat` (all CPUs, this process's own use taken out); where that cannot be read the pace
-is always the full one.
+workers, their database — a worker makes a pass at most once a second (at most 64 deliveries a
+second), and the rest wait in the database until the load eases — but never for long: once the
+oldest delivery due (or event not yet relayed) has waited `MAX_WAIT_SECONDS`, the full pace is
+back, busy or not (a long saturation is not a burst, and merchants must still hear of it within
+seconds). Otherwise a pass comes every quarter second; and the next comes at once after a full
+one (more is waiting) while other work has used less than half the CPUs, or once the oldest
+has waited that half minute: a backlog is worked off as fast as the CPU allows, not at a fixed
+rate that a busy exchange's redemptions could outrun. Half, not three quarters: on SQLite a
+worker writing flat out holds the one write lock so often that the request workers it stalls
+look like spare CPU (0.70 was read under full load). And only a reading taken while the worker
+was working counts for that: one that began while it was idle may hold the first moments of a
+burst of load.
+
+Busy is read from Linux's `/proc/stat` (all CPUs, this process's own use taken out, over at
+least a quarter second); where that cannot be read the pace is always the full one.
 """
 
 from __future__ import annotations
@@ -22,7 +29,9 @@ PASS_SECONDS = 0.25       # at most this often while there is work
 BUSY_PASS_SECONDS = 1.0   # ... and this often while the CPUs are busy with other work
 IDLE_SECONDS = 0.5        # a look when the last pass found nothing to do
 BUSY = 0.75               # other work's share of all CPUs from which deliveries give way
+SPARE = 0.5               # ... and below which a full pass is followed at once by the next
 MAX_WAIT_SECONDS = 30.0   # ... for at most this long
+WINDOW_SECONDS = 0.25     # the shortest time over which the CPUs' business is read
 
 
 def cpu_ticks() -> tuple[int, int] | None:
@@ -43,25 +52,42 @@ class Pace:
     """The wait before the next pass, from what the last one did and how busy the CPUs were."""
 
     def __init__(self, ticks: Callable[[], tuple[int, int] | None] = cpu_ticks,
-                 own_seconds: Callable[[], float] = time.process_time, hz: int | None = None) -> None:
+                 own_seconds: Callable[[], float] = time.process_time, hz: int | None = None,
+                 cpus: int | None = None) -> None:
         self._ticks, self._own = ticks, own_seconds
         self._hz = hz or os.sysconf("SC_CLK_TCK")
+        self._window = WINDOW_SECONDS * self._hz * (cpus or os.cpu_count() or 1)  # in ticks of all CPUs
         self._last = (ticks(), own_seconds())
+        self._share, self._read_working = 0.0, False  # the last reading, and whether it began while working
+        self._working = False  # whether the reading under way began while working
 
-    def wait(self, worked: bool, elapsed: float, waited: Callable[[], float] = lambda: 0.0) -> float:
-        """`waited`: how long the oldest delivery due has waited (asked only when the CPUs are busy)."""
-        busy = self.others_busy()  # read every pass: the share is of the time since the last one
+    def wait(self, worked: bool, elapsed: float, waited: Callable[[], float] = lambda: 0.0, *,
+             full: bool = False) -> float:
+        """`worked`: the last pass did something; `full`: it took all a pass may (more is waiting).
+        `waited`: how long the oldest delivery due has waited (asked only when the CPUs are not spare)."""
+        share, while_working = self.others_share(worked)  # read every pass: of the time since the last reading
         if not worked:
             return IDLE_SECONDS
-        slow = busy and waited() < MAX_WAIT_SECONDS
-        return max(0.0, (BUSY_PASS_SECONDS if slow else PASS_SECONDS) - elapsed)
+        all_out = (share < SPARE and while_working) or waited() >= MAX_WAIT_SECONDS
+        if all_out:
+            return 0.0 if full else max(0.0, PASS_SECONDS - elapsed)
+        return max(0.0, (BUSY_PASS_SECONDS if share >= BUSY else PASS_SECONDS) - elapsed)
 
     def others_busy(self) -> bool:
-        """Whether work other than this process's used at least `BUSY` of all CPUs since the last look."""
+        return self.others_share()[0] >= BUSY
+
+    def others_share(self, working: bool = True) -> tuple[float, bool]:
+        """The share of all CPUs that work other than this process's used over the last reading
+        (taken now if a window's worth of time has gone by since the one before), and whether
+        this worker was working as that reading began. `working`: whether it is working now."""
         now = (self._ticks(), self._own())
-        (was_ticks, was_own), self._last = self._last, now
+        was_ticks, was_own = self._last
         if now[0] is None or was_ticks is None:
-            return False
+            self._last = now
+            return 0.0, True
         total = now[0][1] - was_ticks[1]
-        others = now[0][0] - was_ticks[0] - (now[1] - was_own) * self._hz
-        return total > 0 and others >= BUSY * total
+        if total >= self._window:
+            others = now[0][0] - was_ticks[0] - (now[1] - was_own) * self._hz
+            self._share, self._read_working = others / total, self._working
+            self._last, self._working = now, working
+        return self._share, self._read_working

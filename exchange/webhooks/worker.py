@@ -41,10 +41,10 @@ def _own_connections(app: Flask):
 def run(app: Flask, *, stop: threading.Event | None = None) -> None:
     owner = worker_name()
     engine = _own_connections(app)
-    # At most a pass every quarter second (its relay, claim and record transactions then serve
-    # the many redemptions of a busy quarter second together: on SQLite each takes the one write
-    # lock), or every second while the CPUs are busy with other work, for up to half a minute
-    # (exchange/webhooks/pace.py).
+    # A pass every quarter second (its take and record transactions then serve the many
+    # redemptions of a busy quarter second together: on SQLite each takes the one write lock),
+    # the next at once after a full one, or every second while the CPUs are busy with other
+    # work, for up to half a minute (exchange/webhooks/pace.py).
     pace = Pace()
     while stop is None or not stop.is_set():
         began = time.monotonic()
@@ -52,8 +52,8 @@ def run(app: Flask, *, stop: threading.Event | None = None) -> None:
             with app.app_context():
                 if engine is not None:
                     db.use_for_this_thread(engine)
-                worked = work_once(owner)
-                wait = pace.wait(bool(worked), time.monotonic() - began, waited_seconds)
+                last = work_once(owner)
+                wait = pace.wait(last.done > 0, time.monotonic() - began, waited_seconds, full=last.full)
         except Exception as error:
             outage = outages.database_outage(error)
             if outage:

@@ -53,7 +53,7 @@ def test_a_redemption_reaches_both_sides_receivers_signed_and_in_their_own_views
     distributor = subscribe(api, world.stroller, receiver)
     redemption = redeem(api, world, order_ref="POS-88")
     assert receiver.received == []  # the redemption did not wait for (or make) any delivery
-    assert work_once("worker-a") >= 2
+    assert work_once("worker-a").done >= 2
     got = {r.verified(owner["secret"])["merchant_id"] if _verifies(r, owner) else
            r.verified(distributor["secret"])["merchant_id"]: r for r in receiver.wait_for(2, 5)}
     assert set(got) == {world.maternity.id, world.stroller.id}
@@ -82,7 +82,7 @@ def test_failing_twice_then_succeeding_is_three_attempts_with_one_webhook_id(api
     endpoint = subscribe(api, world.maternity, receiver)
     receiver.answers = [(500, "boom", 0), (503, "busy", 0)]
     redeem(api, world)
-    assert work_once("worker-a") >= 1
+    assert work_once("worker-a").done >= 1
     [first] = deliveries(api, world.maternity, endpoint)
     assert (first["status"], first["attempts"], first["last_status_code"], first["last_excerpt"]) == \
         ("pending", 1, 500, "boom")
@@ -236,6 +236,18 @@ def test_a_workers_pass_takes_the_first_attempts_it_queues_and_leaves_the_rest_d
         attempts.sender.Client(2, 8), again, lambda h, p: ["127.0.0.1"], True, False), strict=True)))
     assert {d["status"] for d in deliveries(api, world.maternity, endpoint)} == {"succeeded"}
     assert len(receiver.wait_for(3, 5)) == 3
+
+
+def test_a_pass_that_took_all_it_may_says_so_and_the_pass_that_finishes_does_not(api, world, receiver):
+    relay()  # the world's own events
+    endpoint = subscribe(api, world.maternity, receiver, types=["*"])
+    for _ in range(3):
+        api.post(f"{ENDPOINTS}/{endpoint['id']}/test", world.maternity.key)
+    first = work_once("worker-a", limit=2)
+    assert (first.relayed, first.attempted, first.full) == (3, 2, True)  # one more is waiting
+    last = work_once("worker-a", limit=2)
+    assert (last.relayed, last.attempted, last.full) == (0, 1, False)
+    assert len(receiver.wait_for(3, 5)) == 3 and not work_once("worker-a", limit=2).done
 
 
 def test_the_worker_knows_how_long_the_oldest_delivery_due_has_waited(api, world, receiver, sandbox):
