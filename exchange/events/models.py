@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -73,3 +73,19 @@ class WebhookDelivery(Base):
 
     __table_args__ = (UniqueConstraint("event_id", "endpoint_id"),
                       Index("ix_webhook_deliveries_due", "status", "next_attempt_at"))
+
+
+class AttemptEndpoint(NamedTuple):
+    """What an attempt needs of its endpoint, read with the delivery it is for (the relay's and
+    the claim's selects list `ATTEMPT_ENDPOINT_COLUMNS`)."""
+
+    id: int
+    url: str
+    enabled: bool
+    secret: str
+    previous_secret: str | None
+    previous_secret_expires_at: datetime | None
+    failing_since: datetime | None
+
+
+ATTEMPT_ENDPOINT_COLUMNS = tuple(WebhookEndpoint.__table__.c[name] for name in AttemptEndpoint._fields)

@@ -26,7 +26,7 @@ from .. import clock
 from ..db.statements import Compiled
 from ..db.unit_of_work import unit_of_work
 from ..extensions import db
-from .models import Event, WebhookDelivery, WebhookEndpoint
+from .models import ATTEMPT_ENDPOINT_COLUMNS, AttemptEndpoint, Event, WebhookDelivery, WebhookEndpoint
 from .types import subscribed
 
 BATCH = 500
@@ -49,7 +49,7 @@ class Leased:
 
     delivery_id: int
     event_id: str
-    endpoint: object  # its row: id, url, enabled, secret, previous_secret(_expires_at), failing_since
+    endpoint: AttemptEndpoint
 
 
 def relay(limit: int = BATCH) -> int:
@@ -87,9 +87,8 @@ def _queue_deliveries(session: Session, events, lease: Lease | None) -> list[Lea
     merchants = {e.merchant_id for e in events}
     endpoints = defaultdict(list)
     e = WebhookEndpoint.__table__.c
-    for endpoint in session.execute(select(
-            e.id, e.merchant_id, e.enabled, e.event_types, e.created_at, e.url, e.secret, e.previous_secret,
-            e.previous_secret_expires_at, e.failing_since).where(e.merchant_id.in_(merchants))):
+    for endpoint in session.execute(select(e.merchant_id, e.event_types, e.created_at, *ATTEMPT_ENDPOINT_COLUMNS)
+                                    .where(e.merchant_id.in_(merchants))):
         endpoints[endpoint.merchant_id].append(endpoint)
     if not endpoints:  # the common case: nobody subscribed
         return []
@@ -111,7 +110,8 @@ def _queue_deliveries(session: Session, events, lease: Lease | None) -> list[Lea
     if taken:
         ids = connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
                                  rows[:taken]).scalars().all()
-        leased = [Leased(i, e.id, endpoint) for i, (e, endpoint) in zip(ids, queued, strict=False)]
+        leased = [Leased(i, e.id, AttemptEndpoint(*endpoint[3:]))  # the row's last columns
+                  for i, (e, endpoint) in zip(ids, queued, strict=False)]
     else:
         leased = []
     if rows[taken:]:

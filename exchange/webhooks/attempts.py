@@ -18,7 +18,7 @@ import os
 import random
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select, update
@@ -27,7 +27,7 @@ from .. import clock
 from ..db.statements import Compiled
 from ..db.unit_of_work import unit_of_work
 from ..events import emit
-from ..events.models import Event, WebhookDelivery, WebhookEndpoint
+from ..events.models import ATTEMPT_ENDPOINT_COLUMNS, AttemptEndpoint, Event, WebhookDelivery, WebhookEndpoint
 from ..events.relay import BATCH, Lease, any_pending, relay_in
 from ..events.schemas import EventSchema
 from ..extensions import db
@@ -128,13 +128,13 @@ def take(owner: str, limit: int) -> tuple[int, list[Job]]:
         session.rollback()
         return 0, []
     with unit_of_work() as uow:
-        now = clock.now()
-        until = now + timedelta(seconds=current_app.config["WEBHOOK_LEASE_SECONDS"])
+        now, until = _lease_from_now()
         relayed, leased = relay_in(uow, lease=Lease(owner, limit, until))
         taken = [(d.delivery_id, 1, d.event_id, d.endpoint) for d in leased]
         if len(taken) < limit:
             taken += _claim_in(uow, owner, limit - len(taken), now, until)
-        return relayed, _jobs(uow.session, taken, now)
+        events = _events(uow.session, taken)
+    return relayed, _jobs(taken, events, now)  # the bodies written out after the commit (SQLite's lock let go)
 
 
 def waited_seconds() -> float:
@@ -150,9 +150,16 @@ def claim(owner: str, limit: int) -> list[Job]:
         db.session.rollback()
         return []
     with unit_of_work() as uow:
-        now = clock.now()
-        until = now + timedelta(seconds=current_app.config["WEBHOOK_LEASE_SECONDS"])
-        return _jobs(uow.session, _claim_in(uow, owner, limit, now, until), now)
+        now, until = _lease_from_now()
+        taken = _claim_in(uow, owner, limit, now, until)
+        events = _events(uow.session, taken)
+    return _jobs(taken, events, now)
+
+
+def _lease_from_now() -> tuple[datetime, datetime]:
+    """Now, and when a lease taken now ends."""
+    now = clock.now()
+    return now, now + timedelta(seconds=current_app.config["WEBHOOK_LEASE_SECONDS"])
 
 
 def _claim_in(uow, owner: str, limit: int, now, until) -> list[tuple]:
@@ -171,39 +178,28 @@ def _claim_in(uow, owner: str, limit: int, now, until) -> list[tuple]:
     table = WebhookDelivery.__table__
     connection.execute(update(table).where(table.c.id.in_(ids)).values(
         attempts=table.c.attempts + 1, lease_owner=owner, next_attempt_at=until, last_attempt_at=now))
-    endpoint = WebhookEndpoint.__table__
     rows = connection.execute(
-        select(table.c.id, table.c.attempts, table.c.event_id, endpoint.c.id, endpoint.c.url, endpoint.c.enabled,
-               endpoint.c.secret, endpoint.c.previous_secret, endpoint.c.previous_secret_expires_at,
-               endpoint.c.failing_since)
-        .join(endpoint, endpoint.c.id == table.c.endpoint_id)
-        .where(table.c.id.in_(ids)).order_by(table.c.next_attempt_at, table.c.id)).all()
+        select(table.c.id, table.c.attempts, table.c.event_id, *ATTEMPT_ENDPOINT_COLUMNS)
+        .join(WebhookEndpoint.__table__, WebhookEndpoint.id == table.c.endpoint_id).where(table.c.id.in_(ids))).all()
     by_id = {row[0]: row for row in rows}
     # Oldest due first, as they were chosen.
-    return [(i, by_id[i][1], by_id[i][2], _Endpoint(*by_id[i][3:])) for i in ids if i in by_id]
+    return [(i, by_id[i][1], by_id[i][2], AttemptEndpoint(*by_id[i][3:])) for i in ids if i in by_id]
 
 
-@dataclass(frozen=True)
-class _Endpoint:
-    id: int
-    url: str
-    enabled: bool
-    secret: str
-    previous_secret: str | None
-    previous_secret_expires_at: object
-    failing_since: object
-
-
-def _jobs(session, taken: list[tuple], now) -> list[Job]:
-    """The jobs for leased deliveries: each event's body written out once (an event several
-    endpoints subscribe to is sent to each)."""
+def _events(session, taken: list[tuple]) -> list:
+    """The rows of the events the leased deliveries are for."""
     if not taken:
         return []
     events = Event.__table__
-    rows = session.connection().execute(
+    return session.connection().execute(
         select(events.c.id, events.c.type, events.c.created, events.c.merchant_id, events.c.data)
         .where(events.c.id.in_({event_id for _, _, event_id, _ in taken}))).all()
-    bodies = {row.id: json.dumps(_EVENT.dump(row), ensure_ascii=False) for row in rows}
+
+
+def _jobs(taken: list[tuple], events: list, now) -> list[Job]:
+    """The jobs for leased deliveries: each event's body written out once (an event several
+    endpoints subscribe to is sent to each)."""
+    bodies = {row.id: json.dumps(_EVENT.dump(row), ensure_ascii=False) for row in events}
     return [Job(delivery_id, attempts, event_id, bodies[event_id], endpoint.id, endpoint.url, endpoint.enabled,
                 signing_secrets(endpoint, now), endpoint.failing_since is not None)
             for delivery_id, attempts, event_id, endpoint in taken]
