@@ -157,7 +157,8 @@ def _webhooks(r: dict) -> list[str]:
              "`EXCHANGE_ENV=development` only so that it may deliver to a receiver on loopback), the endpoints "
              f"switched on and off between rounds that take turns, {r['rounds']} rounds of {r['seconds']} s each "
              "(in the order off-on, on-off, …, so that what drifts or happens once falls on both sides alike; the "
-             "ratio is of the totals, the median of the rounds' own ratios beside it). "
+             "ratio is of the totals, with a 95% bootstrap interval over the pairs of rounds — how precisely "
+             "this run tells it — and the median of the rounds' own ratios). "
              "Every round begins and ends settled — every event numbered, no delivery waiting — so that a round's "
              "events are relayed and delivered in its own time, never in the next round's (whose endpoints may be "
              "switched the other way). "
@@ -165,20 +166,26 @@ def _webhooks(r: dict) -> list[str]:
              "must take next to no CPU from the server measured); a delivery counts once the exchange recorded "
              "it succeeded. A pass's deliveries go out at once over kept-alive connections, from one thread, "
              "through libcurl's multi interface (pycurl). "
-             "Worker CPU: the request workers' CPU time per redemption; delivery CPU: the delivery process's "
-             "CPU time per delivery (the relay's numbering included).",
+             "Worker CPU: the request workers' CPU time per redemption; all CPU: the whole machine's busy time "
+             "(wrk's and the benchmark's own left out: the workers', the delivery process's, the database's, the "
+             "receiver's) per redemption over the round and its settling, i.e. with the deliveries made after "
+             "the load included — what they cost where the load does not stop; delivery CPU: the delivery "
+             "process's CPU time per delivery (the relay's numbering included).",
              "",
-             "| database | redemptions/s without / with two | ratio (per round; median) | worker CPU per redemption "
-             "without / with | CPU ratio | p50 without / with | p99 without / with | delivery CPU per delivery "
+             "| database | redemptions/s without / with two | ratio (95% interval; median of rounds) "
+             "| worker CPU per redemption without / with | CPU ratio | all CPU per redemption without / with, "
+             "ratio | p50 without / with | p99 without / with | delivery CPU per delivery "
              "| deliveries due / made per s under load | caught up after the load (median) | all delivered "
              "| goal met |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for db, m in r["results"].items():
-        rounds = " / ".join(f"{x:.2f}" for x in m["round_ratios"])
+        low, high = m["ratio_95_interval"]
         lines.append(f"| {db} | {m['redemptions_rps_without']} / {m['redemptions_rps_with_two']} "
-                     f"| {m['ratio']:.3f} ({rounds}; {m['median_round_ratio']:.3f}) "
+                     f"| {m['ratio']:.3f} ({low:.3f}–{high:.3f}; {m['median_round_ratio']:.3f}) "
                      f"| {m['worker_cpu_ms_per_redemption_without']} / "
                      f"{m['worker_cpu_ms_per_redemption_with_two']} ms | {m['worker_cpu_ratio']:.3f} "
+                     f"| {m['machine_cpu_ms_per_redemption_without']} / {m['machine_cpu_ms_per_redemption_with_two']} "
+                     f"ms, {m['machine_cpu_ratio']:.3f} "
                      f"| {m['redeem_p50_ms_without']} / {m['redeem_p50_ms_with_two']} ms "
                      f"| {m['redeem_p99_ms_without']} / {m['redeem_p99_ms_with_two']} ms "
                      f"| {m['delivery_cpu_ms_per_delivery']} ms "
@@ -188,25 +195,29 @@ def _webhooks(r: dict) -> list[str]:
     met = all(m["ratio"] >= 0.95 for m in r["results"].values())
     lag = max(r["results"].values(), key=lambda m: m["caught_up_after_s"])
     noisy = max(max(m["round_ratios"]) - min(m["round_ratios"]) for m in r["results"].values())
-    lines += ["", ("Met in this run. " if met else "**Not met** in this run. ")
-              + f"The rounds' own ratios spread over {noisy:.2f} on this machine (a virtual machine whose CPU "
-              "time is shared: `steal` in /proc/stat), so a difference of a few percent is read from many rounds, "
-              "never one. A redemption writes its two event rows (the owner's and the distributor's view) whether "
-              "or not anyone subscribed. Everything else runs in the server's delivery process "
+    lines += ["", *[f"The rounds' own ratios on {db}: " + ", ".join(f"{x:.2f}" for x in m["round_ratios"]) + "."
+                    for db, m in r["results"].items()],
+              "", ("Met in this run. " if met else "**Not met** in this run. ")
+              + f"The rounds' own ratios spread over {noisy:.2f}: this virtual machine's speed drifts from one "
+              "second to the next (on 2026-12-02 a run with the endpoints never switched on, the same server on "
+              "both sides, read rounds' ratios from 0.74 to 1.43 and 1.010 overall), so a difference of a few "
+              "percent is read from many rounds, never one, and the interval says how far this run's figure can "
+              "be trusted. A redemption writes its two event rows (the owner's and the distributor's view) "
+              "whether or not anyone subscribed. Everything else runs in the server's delivery process "
               "(exchange/webhooks/beside.py), niced below the request workers and sharing no interpreter lock "
               "with them: a pass is one transaction that numbers new events (one statement), queues their "
               "deliveries (those it attempts next inserted already leased to itself) and claims what else is due, "
               "up to 64; one send round through libcurl from one thread; one transaction recording the answers. "
-              "Passes come at most 4 times a second, and once a second while other work keeps the CPUs busy "
-              "(exchange/webhooks/pace.py): under load most deliveries wait in the database and are made once "
-              f"it eases (here {lag['caught_up_after_s']} s after a 3-s burst at worst; the two deliveries "
-              "columns), none lost. Tried on 2026-12-01 on a 2-CPU Intel Xeon, before the sending moved to "
-              "libcurl and the pace to the CPUs' business: with passes back to back redemptions were 21% (SQLite) "
-              "/ 17% (PostgreSQL) slower; in Linux's idle scheduling class, 8% / 16% slower (PostgreSQL's backends "
-              "doing the deliveries' queries keep their normal priority, and a starved delivery process holding "
-              "SQLite's write lock stalled a round of redemptions). Until 2026-12-02 this benchmark let a round's "
-              "last deliveries be made during the next round (one without endpoints, which then paid for them); "
-              "every round now begins and ends settled, and earlier figures are not comparable. "
+              "While other work keeps the CPUs busy a pass comes once a second (exchange/webhooks/pace.py): under "
+              "load most deliveries wait in the database; once it eases, full passes follow one another at once "
+              f"and the backlog goes out (here within {lag['caught_up_after_s']} s of a 3-s burst at worst; the "
+              "deliveries columns), none lost. Until 2026-12-02 the pace was fixed at 4 passes a second at most "
+              "(256 deliveries a second: a 3-s burst took 13 s to deliver, and a busy exchange's backlog could "
+              "only grow). Tried on 2026-12-01 on a 2-CPU Intel Xeon, before the sending moved to "
+              "libcurl and the pace to the CPUs' business: with passes back to back under load, redemptions were "
+              "21% (SQLite) / 17% (PostgreSQL) slower; in Linux's idle scheduling class, 8% / 16% slower "
+              "(PostgreSQL's backends doing the deliveries' queries keep their normal priority, and a starved "
+              "delivery process holding SQLite's write lock stalled a round of redemptions). "
               "Where the CPUs are not spare for long, the layout that keeps both redemptions and deliveries at "
               "their own pace is the documented one: `EXCHANGE_WEBHOOK_WORKER=0` on the till servers and "
               "`flask --app wsgi exchange deliver` on a machine of its own.",

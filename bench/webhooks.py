@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import resource
 import statistics
 import tempfile
 import time
@@ -36,13 +38,38 @@ from bench.redemption import REDIS_URL, forget_rate_limits, redeemable_world, st
 
 # Rounds take turns without and with, in the order ABBA (off-on, on-off, ...): whatever drifts
 # or happens once (a WAL checkpoint, a stall of this virtual machine) falls on both sides alike.
-ROUNDS = 16
+# Many of them: on a virtual machine whose speed drifts from one second to the next, two rounds
+# of the very same server differ by up to 40%.
+ROUNDS = 32
 SECONDS = 3
+
+
+def rate(runs) -> float:
+    return sum(r.requests for r in runs) / sum(r.seconds for r in runs)
+
+
+def interval(pairs: list[tuple], *, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """A 95% bootstrap interval of the ratio of totals over (without, with) pairs of rounds (wrk
+    runs): how precisely this run's rounds tell the ratio."""
+    rng = random.Random(seed)
+    ratios = sorted(rate([b for _, b in sample]) / rate([a for a, _ in sample])
+                    for sample in (rng.choices(pairs, k=len(pairs)) for _ in range(resamples)))
+    return ratios[int(0.025 * resamples)], ratios[int(0.975 * resamples) - 1]
 
 
 def _cpu_seconds(pid: int | str) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_cpu_seconds() -> float:
+    """Busy CPU time of the whole machine since boot (/proc/stat, time stolen by the host left out)
+    less this process's and that of the wrk runs it waited for: the server's, its database's and
+    the receiver's."""
+    user, nice, system, _idle, _iowait, irq, softirq = (int(x) for x in Path("/proc/stat").read_text().split()[1:8])
+    own, waited = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ((user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+            - own.ru_utime - own.ru_stime - waited.ru_utime - waited.ru_stime)
 
 
 def _children(master_pid: int) -> dict[str, list[str]]:
@@ -181,6 +208,7 @@ def run() -> dict:
                 kids = _children(proc.pid)
                 runs = {False: [], True: []}
                 cpu = {False: 0.0, True: 0.0}
+                machine_cpu = {False: 0.0, True: 0.0}  # the round and its settling, deliveries made after it included
                 delivery_cpu, deliveries, during, catch_up = 0.0, 0, 0, []
                 outbox.settle()  # the world's own events, and the delivery process started
                 for n in range(ROUNDS):
@@ -188,6 +216,7 @@ def run() -> dict:
                         switch(on)
                         outbox.settle()
                         used = sum(_cpu_seconds(p) for p in kids["workers"])
+                        machine = _machine_cpu_seconds()
                         delivering = sum(_cpu_seconds(p) for p in kids["delivery"])
                         before = outbox.delivered()
                         r = wrk(server.url, "redeem.lua", SECONDS,
@@ -198,18 +227,21 @@ def run() -> dict:
                         # The round's events relayed and delivered before the next round begins;
                         # the delivery process is charged for them.
                         waited = outbox.settle()
+                        machine_cpu[on] += _machine_cpu_seconds() - machine
                         if on:
                             during += loaded - before
                             deliveries += outbox.delivered() - before
                             catch_up.append(waited)
                             delivery_cpu += sum(_cpu_seconds(p) for p in kids["delivery"]) - delivering
                 switch(False)
-                rps = {on: sum(r.requests for r in runs[on]) / sum(r.seconds for r in runs[on]) for on in runs}
+                rps = {on: rate(runs[on]) for on in runs}
+                pairs = list(zip(runs[False], runs[True], strict=True))
                 count = {on: sum(r.requests for r in runs[on]) for on in runs}
                 cpu_ms = {on: 1000 * cpu[on] / count[on] for on in runs}
                 results[label] = {
                     "redemptions_rps_without": round(rps[False]), "redemptions_rps_with_two": round(rps[True]),
                     "ratio": round(rps[True] / rps[False], 3),
+                    "ratio_95_interval": [round(x, 3) for x in interval(pairs)],
                     "round_ratios": [round(b.rps / a.rps, 3) for a, b in zip(runs[False], runs[True], strict=True)],
                     "median_round_ratio": round(statistics.median(
                         b.rps / a.rps for a, b in zip(runs[False], runs[True], strict=True)), 3),
@@ -217,6 +249,10 @@ def run() -> dict:
                     "worker_cpu_ms_per_redemption_with_two": round(cpu_ms[True], 2),
                     "worker_cpu_ratio": round(cpu_ms[True] / cpu_ms[False], 3),
                     "delivery_cpu_ms_per_delivery": round(1000 * delivery_cpu / max(deliveries, 1), 3),
+                    "machine_cpu_ms_per_redemption_without": round(1000 * machine_cpu[False] / count[False], 2),
+                    "machine_cpu_ms_per_redemption_with_two": round(1000 * machine_cpu[True] / count[True], 2),
+                    "machine_cpu_ratio": round(machine_cpu[True] / count[True] / (machine_cpu[False] / count[False]),
+                                               3),
                     "redeem_p50_ms_without": round(statistics.median(r.p50_ms for r in runs[False]), 1),
                     "redeem_p50_ms_with_two": round(statistics.median(r.p50_ms for r in runs[True]), 1),
                     "redeem_p99_ms_without": round(max(r.p99_ms for r in runs[False]), 1),
