@@ -15,8 +15,10 @@ look like spare CPU (0.70 was read under full load). And only a reading taken wh
 was working counts for that: one that began while it was idle may hold the first moments of a
 burst of load.
 
-Busy is read from Linux's `/proc/stat` (all CPUs, this process's own use taken out, over at
-least a quarter second); where that cannot be read the pace is always the full one.
+Busy is read over at least a quarter second, this process's own use taken out, from Linux's
+`/proc/stat` for the CPUs it may run on, or in a container capped at a CPU quota from its
+cgroup's usage against the quota (`Cpus`); where neither can be read the pace is always the
+full one.
 """
 
 from __future__ import annotations
@@ -24,39 +26,96 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 PASS_SECONDS = 0.25       # at most this often while there is work
 BUSY_PASS_SECONDS = 1.0   # ... and this often while the CPUs are busy with other work
 IDLE_SECONDS = 0.5        # a look when the last pass found nothing to do
-BUSY = 0.75               # other work's share of all CPUs from which deliveries give way
-SPARE = 0.5               # ... and below which a full pass is followed at once by the next
+BUSY = 0.75               # other work's share of the CPUs from which deliveries give way
 MAX_WAIT_SECONDS = 30.0   # ... for at most this long
+SPARE = 0.5               # other work's share below which a full pass is followed at once by the next
 WINDOW_SECONDS = 0.25     # the shortest time over which the CPUs' business is read
 
 
-def cpu_ticks() -> tuple[int, int] | None:
-    """(busy, total) clock ticks of all CPUs since boot, or None where /proc/stat is not Linux's."""
+class Cpus:
+    """The CPUs this process may use, and how busy they are: `ticks()` is (busy, total) clock
+    ticks, both growing with time, whose increase over a while says what share of them was busy.
+
+    From Linux's /proc/stat, for the CPUs this process's affinity allows (a cpuset); but where its
+    cgroup (v2), or one above it, caps it at a quota of CPU time (a container's `--cpus`, a pod's
+    CPU limit), from the cgroup's own usage against that quota: /proc/stat there counts the host's
+    CPUs, which other containers keep busy or leave idle, and would read a saturated container as
+    a machine with CPU to spare. `count`: how many CPUs' worth that is."""
+
+    def __init__(self, *, proc: str = "/proc", cgroups: str = "/sys/fs/cgroup", affinity: set[int] | None = None,
+                 hz: int | None = None, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._proc, self._hz, self._monotonic = Path(proc), hz or os.sysconf("SC_CLK_TCK"), monotonic
+        if affinity is None:
+            affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+        self._cpus = {f"cpu{n}" for n in affinity}
+        self._quota = _quota(self._proc, Path(cgroups))
+        if self._quota and self._cpus and self._quota[0] >= len(self._cpus):
+            self._quota = None  # the cpuset is the tighter bound
+        self.count = self._quota[0] if self._quota else (len(self._cpus) or os.cpu_count() or 1)
+
+    def ticks(self) -> tuple[float, float] | None:
+        """None where neither can be read (not Linux)."""
+        try:
+            if self._quota:
+                cpus, stat = self._quota
+                usage = next(int(line.split()[1]) for line in stat.read_text().splitlines()
+                             if line.startswith("usage_usec "))
+                return usage * self._hz / 1e6, self._monotonic() * self._hz * cpus
+            lines = (self._proc / "stat").read_text().splitlines()
+        except (OSError, StopIteration, ValueError, IndexError):
+            return None
+        busy = total = 0
+        for line in lines:
+            fields = line.split()
+            if not fields or not fields[0].startswith("cpu") or fields[0] == "cpu":
+                continue
+            if self._cpus and fields[0] not in self._cpus:
+                continue
+            user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[1:9])
+            total += user + nice + system + idle + iowait + irq + softirq + steal
+            busy += user + nice + system + irq + softirq + steal
+        return (busy, total) if total else None
+
+
+def _quota(proc: Path, cgroups: Path) -> tuple[float, Path] | None:
+    """The tightest CPU quota on this process's cgroup v2 and those above it: (CPUs' worth, the
+    cpu.stat of the cgroup that sets it), or None (no quota, or no cgroup v2)."""
     try:
-        with open("/proc/stat") as f:
-            fields = f.readline().split()
-    except OSError:
+        path = next(line[3:] for line in (proc / "self" / "cgroup").read_text().splitlines()
+                    if line.startswith("0::"))
+    except (OSError, StopIteration):
         return None
-    if not fields or fields[0] != "cpu":
-        return None
-    user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[1:9])
-    total = user + nice + system + idle + iowait + irq + softirq + steal
-    return total - idle - iowait, total
+    found = None
+    here = cgroups / path.strip().lstrip("/")
+    while True:
+        try:
+            quota, period = (here / "cpu.max").read_text().split()
+            if quota != "max" and (found is None or int(quota) / int(period) < found[0]):
+                found = (int(quota) / int(period), here / "cpu.stat")
+        except (OSError, ValueError):
+            pass
+        if here == cgroups or cgroups not in here.parents:
+            return found
+        here = here.parent
 
 
 class Pace:
     """The wait before the next pass, from what the last one did and how busy the CPUs were."""
 
-    def __init__(self, ticks: Callable[[], tuple[int, int] | None] = cpu_ticks,
+    def __init__(self, ticks: Callable[[], tuple[float, float] | None] | None = None,
                  own_seconds: Callable[[], float] = time.process_time, hz: int | None = None,
-                 cpus: int | None = None) -> None:
+                 cpus: float | None = None) -> None:
+        if ticks is None:
+            machine = Cpus()
+            ticks, cpus = machine.ticks, machine.count
         self._ticks, self._own = ticks, own_seconds
         self._hz = hz or os.sysconf("SC_CLK_TCK")
-        self._window = WINDOW_SECONDS * self._hz * (cpus or os.cpu_count() or 1)  # in ticks of all CPUs
+        self._window = WINDOW_SECONDS * self._hz * (cpus or os.cpu_count() or 1)  # in ticks of all the CPUs
         self._last = (ticks(), own_seconds())
         self._share, self._read_working = 0.0, False  # the last reading, and whether it began while working
         self._working = False  # whether the reading under way began while working
