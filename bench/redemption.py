@@ -59,9 +59,10 @@ def start_production_server(url: str, tmp: Path, **env):
     return start_server(url, tmp, **env)
 
 
-def redeemable_world(server, tmp: Path) -> dict[str, str]:
-    """A ¥1-off offer of 100 uses a coupon, 1,000 coupons and TILLS till keys at the partner's
-    store: the files bench/lua/redeem.lua reads."""
+def redeemable_world(server, tmp: Path, coupons: int = 1000) -> dict[str, str]:
+    """A ¥1-off offer of 100 uses a coupon, `coupons` coupons (100 uses each: a run must not
+    redeem more, or it measures refusals) and TILLS till keys at the partner's store: the files
+    bench/lua/redeem.lua reads."""
     from tests.e2e.world import issue, stroller_and_maternity
 
     stroller, maternity, _ = stroller_and_maternity(server)
@@ -70,7 +71,7 @@ def redeemable_world(server, tmp: Path) -> dict[str, str]:
         "valid_from": "2020-01-01T00:00:00+08:00", "valid_until": "2099-01-01T00:00:00+08:00",
         "uses_per_coupon": 100, "allow_free_order": True}, maternity["key"])
     offer = json.loads(body)
-    tokens = [c["payload"] for _ in range(5) for c in issue(server, stroller, offer, count=200)]
+    tokens = [c["payload"] for _ in range(coupons // 200) for c in issue(server, stroller, offer, count=200)]
     tills = [json.loads(server.request("POST", f"/api/v1/stores/{maternity['store_id']}/terminal-keys", {},
                                        maternity["key"])[2])["key"] for _ in range(TILLS)]
     return {"BENCH_TOKENS": write_lines(tmp / "tokens.txt", tokens),
